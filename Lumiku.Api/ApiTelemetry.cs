@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Lumiku.Api;
+
+/// <summary>The api's ActivitySource and Meter (registered by the service defaults under "Lumiku.*").</summary>
+public sealed class ApiTelemetry : IDisposable
+{
+    public const string Name = "Lumiku.Api";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Meter _meter;
+
+    public ApiTelemetry(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(Name);
+        GenerationsAccepted = _meter.CreateCounter<long>("lumiku.generations.accepted", "{generation}", "Generations accepted and queued, by model.");
+        GenerationsRejected = _meter.CreateCounter<long>("lumiku.generations.rejected", "{generation}", "Submissions refused, by reason.");
+        CreditsReserved = _meter.CreateCounter<long>("lumiku.credits.reserved", "{credit}", "Credits reserved by accepted generations.");
+    }
+
+    public Counter<long> GenerationsAccepted { get; }
+    public Counter<long> GenerationsRejected { get; }
+    public Counter<long> CreditsReserved { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

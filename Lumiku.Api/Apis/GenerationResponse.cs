@@ -1,0 +1,51 @@
+using Lumiku.Generation;
+
+namespace Lumiku.Api.Apis;
+
+/// <summary>A generation as the API shows it.</summary>
+public sealed record GenerationResponse(
+    string Id,
+    string Status,
+    string Prompt,
+    string? NegativePrompt,
+    int Width,
+    int Height,
+    long? Seed,
+    string Model,
+    string? ModelUsed,
+    bool FellBack,
+    string? Name,
+    string? PresetId,
+    GenerationCost Cost,
+    GenerationError? Error,
+    string? ImageUrl,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt)
+{
+    public static GenerationResponse From(GenerationRecord r) => new(
+        r.Id,
+        r.Status,
+        r.Prompt,
+        r.NegativePrompt,
+        r.Width,
+        r.Height,
+        r.Seed,
+        FluxModels.AliasOf(r.Model),
+        r.ModelUsed is null ? null : FluxModels.AliasOf(r.ModelUsed),
+        r.FellBack,
+        r.Name,
+        r.PresetId,
+        new GenerationCost(r.Reserved, r.Charged, r.Refunded),
+        r.ErrorCode is null ? null : new GenerationError(r.ErrorCode, r.ErrorCode is "canceled" or "dead_lettered" ? "lumiku" : "ai_provider", r.ErrorMessage ?? r.ErrorCode),
+        r.HasImage ? $"/v1/avatars/{r.Id}/image" : null,
+        r.CreatedAt,
+        r.StartedAt,
+        r.CompletedAt);
+}
+
+/// <summary>Credits: reserved on submit, charged on success, refunded on failure or cancel.</summary>
+public sealed record GenerationCost(int Reserved, int Charged, int Refunded);
+
+/// <summary>Why a generation failed: a stable code, its category and a readable message.</summary>
+public sealed record GenerationError(string Code, string Category, string Message);

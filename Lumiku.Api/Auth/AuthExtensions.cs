@@ -1,0 +1,67 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Lumiku.Api.Auth;
+
+/// <summary>JWT bearer auth: our own HMAC key, plus whatever <c>dotnet user-jwts</c> put in configuration.</summary>
+public static class AuthExtensions
+{
+    public const string AdminPolicy = "admin";
+    public const string SubjectClaim = "sub";
+    public const string RoleClaim = "role";
+
+    public static IHostApplicationBuilder AddLumikuAuth(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JwtOptions>()
+            .BindConfiguration(JwtOptions.SectionName)
+            .PostConfigure<IHostEnvironment>((o, env) =>
+            {
+                if (string.IsNullOrEmpty(o.SigningKey) && env.IsDevelopment())
+                {
+                    o.SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+                }
+            })
+            .Validate(o => o.SigningKey is { Length: >= 32 }, "Jwt:SigningKey must be set (at least 32 characters) outside Development.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SigningKeyProvider>();
+
+        // AddJwtBearer binds Authentication:Schemes:Bearer (what dotnet user-jwts writes).
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .PostConfigure<IOptions<JwtOptions>, SigningKeyProvider>((bearer, jwt, keys) =>
+            {
+                // Keep 'sub' and 'role' as they are on the wire.
+                bearer.MapInboundClaims = false;
+                var tvp = bearer.TokenValidationParameters;
+                tvp.ValidIssuers = [.. tvp.ValidIssuers ?? [], .. tvp.ValidIssuer is null ? Array.Empty<string>() : [tvp.ValidIssuer], jwt.Value.Issuer];
+                tvp.ValidAudiences = [.. tvp.ValidAudiences ?? [], .. tvp.ValidAudience is null ? Array.Empty<string>() : [tvp.ValidAudience], jwt.Value.Audience];
+                tvp.IssuerSigningKeys = [.. tvp.IssuerSigningKeys ?? [], keys.Key];
+                tvp.ValidateIssuer = true;
+                tvp.ValidateAudience = true;
+                tvp.ValidateLifetime = true;
+                tvp.ValidateIssuerSigningKey = true;
+                tvp.ClockSkew = TimeSpan.FromSeconds(30);
+                tvp.NameClaimType = SubjectClaim;
+                tvp.RoleClaimType = RoleClaim;
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(null)
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
+        return builder;
+    }
+
+    /// <summary>The caller's user id (the token's <c>sub</c>).</summary>
+    public static string UserId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(SubjectClaim) ?? throw new InvalidOperationException("An authenticated user without 'sub'.");
+}
+
+/// <summary>The symmetric key made once from <see cref="JwtOptions.SigningKey"/>.</summary>
+public sealed class SigningKeyProvider(IOptions<JwtOptions> options)
+{
+    public SymmetricSecurityKey Key { get; } = new(Encoding.UTF8.GetBytes(options.Value.SigningKey!)) { KeyId = "lumiku" };
+}

@@ -1,0 +1,22 @@
+using Lumiku.Api.Auth;
+
+namespace Lumiku.Api.Extensions;
+
+/// <summary>Everything the api registers beyond the service defaults.</summary>
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddGenerationStore();
+        builder.AddLumikuAuth();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Always throw on bad requests so the handler above explains them, in every environment.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddValidation();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<ApiTelemetry>();
+        return builder;
+    }
+}

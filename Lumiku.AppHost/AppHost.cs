@@ -1,0 +1,51 @@
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Redis: a container where a runtime answers, else a local redis-server (Redis:Mode).
+var redis = builder.AddLumikuRedis("redis");
+
+// One folder for avatar images, shared by api and worker (a blob store can replace it).
+var imagesPath = builder.ExecutionContext.IsPublishMode
+    ? "/data/images"
+    : Path.GetFullPath(builder.Configuration["Storage:ImagesPath"] is { Length: > 0 } configured
+        ? configured
+        : Path.Combine(builder.AppHostDirectory, ".data", "images"));
+
+// Signs the api's tokens; generated once and kept in the AppHost's user secrets.
+var jwtKey = builder.AddParameter("jwt-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
+var api = builder.AddProject<Projects.Lumiku_Api>("api")
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Images__Path", imagesPath)
+    .WithEnvironment("Jwt__SigningKey", jwtKey)
+    .WithForwardedSection("Credits")
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+
+var worker = builder.AddProject<Projects.Lumiku_Worker>("worker")
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Images__Path", imagesPath)
+    .WithForwardedSection("Credits")
+    .WithForwardedSection("Worker")
+    .WithForwardedSection("Flux")
+    .WithHttpHealthCheck("/health");
+
+// Hugging Face with a token; without one, the local inference emulator (run mode only).
+var hasToken = !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:huggingface-token"]);
+if (hasToken || builder.ExecutionContext.IsPublishMode)
+{
+    var token = builder.AddParameter("huggingface-token", secret: true);
+    worker.WithEnvironment("Flux__Token", token)
+        .WithEnvironment("Flux__BaseUrl", builder.Configuration["HuggingFace:BaseUrl"] ?? "https://router.huggingface.co/hf-inference/");
+}
+else
+{
+    var inference = builder.AddProject<Projects.Lumiku_InferenceEmulator>("inference")
+        .WithForwardedSection("Emulator")
+        .WithHttpHealthCheck("/health")
+        .ExcludeFromManifest();
+    worker.WithReference(inference).WaitFor(inference)
+        .WithEnvironment("Flux__BaseUrl", "http://inference/")
+        .WithEnvironment("Flux__Token", "emulator-dev-token");
+}
+
+builder.Build().Run();

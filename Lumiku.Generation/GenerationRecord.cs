@@ -1,0 +1,130 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Lumiku.Generation;
+
+/// <summary>A generation as stored in its Redis hash (<c>lumiku:gen:{id}</c>).</summary>
+public sealed record GenerationRecord
+{
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string Status { get; init; }
+    public required string Prompt { get; init; }
+    public string? NegativePrompt { get; init; }
+    public int Width { get; init; }
+    public int Height { get; init; }
+    public long? Seed { get; init; }
+    /// <summary>The model the client asked for (full Hugging Face id).</summary>
+    public required string Model { get; init; }
+    /// <summary>The model that produced the image; differs from <see cref="Model"/> after a fallback.</summary>
+    public string? ModelUsed { get; init; }
+    public bool FellBack { get; init; }
+    /// <summary>The primary model's error when the generation fell back.</summary>
+    public string? PrimaryError { get; init; }
+    public string? Name { get; init; }
+    public string? PresetId { get; init; }
+    public int Reserved { get; init; }
+    public int Charged { get; init; }
+    public int Refunded { get; init; }
+    public string? ErrorCode { get; init; }
+    public string? ErrorMessage { get; init; }
+    public string? ImageContentType { get; init; }
+    public long ImageBytes { get; init; }
+    public int Attempts { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public bool IsTerminal => GenerationStatus.IsTerminal(Status);
+    public bool HasImage => Status == GenerationStatus.Succeeded && ImageContentType is not null;
+
+    /// <summary>Hash field names.</summary>
+    public static class Fields
+    {
+        public const string Id = "id";
+        public const string UserId = "userId";
+        public const string Status = "status";
+        public const string Prompt = "prompt";
+        public const string NegativePrompt = "negativePrompt";
+        public const string Width = "width";
+        public const string Height = "height";
+        public const string Seed = "seed";
+        public const string Model = "model";
+        public const string ModelUsed = "modelUsed";
+        public const string FellBack = "fellBack";
+        public const string PrimaryError = "primaryError";
+        public const string Name = "name";
+        public const string PresetId = "presetId";
+        public const string Reserved = "reserved";
+        public const string Charged = "charged";
+        public const string Refunded = "refunded";
+        public const string ErrorCode = "errorCode";
+        public const string ErrorMessage = "errorMessage";
+        public const string ImageContentType = "imageContentType";
+        public const string ImageBytes = "imageBytes";
+        public const string Attempts = "attempts";
+        public const string CreatedAt = "createdAt";
+        public const string StartedAt = "startedAt";
+        public const string CompletedAt = "completedAt";
+    }
+
+    /// <summary>Reads a record from the flat field/value array HGETALL (or a script) returns; null when empty.</summary>
+    public static GenerationRecord? FromHash(ReadOnlySpan<HashEntry> entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var map = new Dictionary<string, string>(entries.Length, StringComparer.Ordinal);
+        foreach (var e in entries)
+        {
+            map[e.Name!] = e.Value!;
+        }
+
+        return FromMap(map);
+    }
+
+    /// <summary>Reads a record from a field/value map; null when the map lacks the identifying fields.</summary>
+    public static GenerationRecord? FromMap(IReadOnlyDictionary<string, string> map)
+    {
+        if (!map.TryGetValue(Fields.Id, out var id) || !map.TryGetValue(Fields.UserId, out var userId))
+        {
+            return null;
+        }
+
+        string? Str(string f) => map.TryGetValue(f, out var v) && v.Length > 0 ? v : null;
+        int Int(string f) => map.TryGetValue(f, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : 0;
+        long? Long(string f) => map.TryGetValue(f, out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : null;
+        DateTimeOffset? Time(string f) => Long(f) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+        return new GenerationRecord
+        {
+            Id = id,
+            UserId = userId,
+            Status = Str(Fields.Status) ?? GenerationStatus.Queued,
+            Prompt = Str(Fields.Prompt) ?? "",
+            NegativePrompt = Str(Fields.NegativePrompt),
+            Width = Int(Fields.Width),
+            Height = Int(Fields.Height),
+            Seed = Long(Fields.Seed),
+            Model = Str(Fields.Model) ?? FluxModels.Dev,
+            ModelUsed = Str(Fields.ModelUsed),
+            FellBack = Str(Fields.FellBack) == "1",
+            PrimaryError = Str(Fields.PrimaryError),
+            Name = Str(Fields.Name),
+            PresetId = Str(Fields.PresetId),
+            Reserved = Int(Fields.Reserved),
+            Charged = Int(Fields.Charged),
+            Refunded = Int(Fields.Refunded),
+            ErrorCode = Str(Fields.ErrorCode),
+            ErrorMessage = Str(Fields.ErrorMessage),
+            ImageContentType = Str(Fields.ImageContentType),
+            ImageBytes = Long(Fields.ImageBytes) ?? 0,
+            Attempts = Int(Fields.Attempts),
+            CreatedAt = Time(Fields.CreatedAt) ?? DateTimeOffset.UnixEpoch,
+            StartedAt = Time(Fields.StartedAt),
+            CompletedAt = Time(Fields.CompletedAt),
+        };
+    }
+}

@@ -1,0 +1,258 @@
+using System.Globalization;
+using Lumiku.Generation.Credits;
+using Lumiku.Generation.Redis;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using F = Lumiku.Generation.GenerationRecord.Fields;
+
+namespace Lumiku.Generation;
+
+/// <summary>
+/// The Redis data model both services share: generation records, the job stream, credits and the
+/// ledger. Every state change that matters is one Lua script, so it is atomic and idempotent.
+/// </summary>
+public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<CreditOptions> credits, TimeProvider time)
+{
+    private static readonly TimeSpan IdempotencyTtl = TimeSpan.FromHours(24);
+
+    private IDatabase Db => redis.GetDatabase();
+
+    private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Reserve the model's price, write the record and XADD the job, in one atomic step.</summary>
+    public async Task<SubmitResult> SubmitAsync(
+        NewGeneration request,
+        string? idempotencyKey = null,
+        string? fingerprint = null,
+        string? traceParent = null,
+        string? traceState = null)
+    {
+        var id = NewId();
+        var price = credits.Value.PriceOf(request.Model);
+        var idemKey = idempotencyKey is null ? RedisKeys.Idempotency(request.UserId, "-") : RedisKeys.Idempotency(request.UserId, idempotencyKey);
+
+        var args = new List<RedisValue>(32)
+        {
+            id,
+            request.UserId,
+            price,
+            credits.Value.StarterGrant,
+            Now,
+            idempotencyKey is null ? "" : fingerprint ?? "",
+            traceParent ?? "",
+            traceState ?? "",
+            (long)IdempotencyTtl.TotalSeconds,
+            F.Id, id,
+            F.UserId, request.UserId,
+            F.Prompt, request.Prompt,
+            F.Width, request.Width,
+            F.Height, request.Height,
+            F.Model, request.Model,
+        };
+        AddIfPresent(args, F.NegativePrompt, request.NegativePrompt);
+        AddIfPresent(args, F.Seed, request.Seed?.ToString(CultureInfo.InvariantCulture));
+        AddIfPresent(args, F.Name, request.Name);
+        AddIfPresent(args, F.PresetId, request.PresetId);
+
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.Submit,
+            [
+                RedisKeys.Generation(id),
+                RedisKeys.Balance(request.UserId),
+                RedisKeys.Ledger(request.UserId),
+                RedisKeys.Stream,
+                RedisKeys.UserGenerations(request.UserId),
+                idemKey,
+            ],
+            [.. args]).ConfigureAwait(false))!;
+
+        return (string)result[0]! switch
+        {
+            "accepted" => new SubmitResult(SubmitOutcome.Accepted, (string)result[1]!, ParseInt(result[2]), price),
+            "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
+            "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
+            _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseInt(result[1]), price),
+        };
+    }
+
+    public async Task<GenerationRecord?> GetAsync(string id)
+    {
+        var entries = await Db.HashGetAllAsync(RedisKeys.Generation(id)).ConfigureAwait(false);
+        return GenerationRecord.FromHash(entries);
+    }
+
+    /// <summary>Take a delivered stream entry; see <see cref="LuaScripts.Start"/>.</summary>
+    public async Task<StartResult> StartAsync(string generationId, string userId, RedisValue entryId, string consumer, int maxAttempts)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.Start,
+            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream],
+            [entryId, RedisKeys.ConsumerGroup, Now, maxAttempts, consumer]).ConfigureAwait(false))!;
+
+        var verdict = (string)result[0]!;
+        if (verdict != "process")
+        {
+            return new StartResult(verdict switch
+            {
+                "skip" => StartVerdict.AlreadyFinished,
+                "dead" => StartVerdict.DeadLettered,
+                _ => StartVerdict.Missing,
+            }, null);
+        }
+
+        var flat = (RedisResult[])result[1]!;
+        var map = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            map[(string)flat[i]!] = (string?)flat[i + 1] ?? "";
+        }
+
+        return new StartResult(StartVerdict.Process, GenerationRecord.FromMap(map));
+    }
+
+    /// <summary>The user id a generation belongs to, without reading the whole record.</summary>
+    public async Task<string?> GetOwnerAsync(string generationId) =>
+        await Db.HashGetAsync(RedisKeys.Generation(generationId), F.UserId).ConfigureAwait(false);
+
+    /// <summary>Mark succeeded, settle at <paramref name="modelUsed"/>'s price, ack; a no-op when already terminal.</summary>
+    public async Task<bool> CompleteAsync(
+        GenerationRecord generation,
+        RedisValue entryId,
+        string modelUsed,
+        bool fellBack,
+        string? primaryError,
+        string contentType,
+        long imageBytes)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.Complete,
+            [RedisKeys.Generation(generation.Id), RedisKeys.Balance(generation.UserId), RedisKeys.Ledger(generation.UserId), RedisKeys.Stream],
+            [
+                entryId.IsNull ? "" : entryId,
+                RedisKeys.ConsumerGroup,
+                Now,
+                modelUsed,
+                credits.Value.PriceOf(modelUsed),
+                fellBack ? "1" : "0",
+                primaryError ?? "",
+                contentType,
+                imageBytes,
+            ]).ConfigureAwait(false))!;
+        return (string)result[0]! == "succeeded";
+    }
+
+    /// <summary>Fail the generation and refund its reservation once; ack the entry.</summary>
+    public Task<FinishResult> FailAsync(GenerationRecord generation, RedisValue entryId, string errorCode, string errorMessage, string? deadLetterReason = null) =>
+        FinishAsync(generation.Id, generation.UserId, entryId, GenerationStatus.Failed, errorCode, errorMessage, onlyFromQueued: false, deadLetterReason);
+
+    /// <summary>Cancel a queued generation and refund its reservation once.</summary>
+    public Task<FinishResult> CancelAsync(string generationId, string userId) =>
+        FinishAsync(generationId, userId, RedisValue.Null, GenerationStatus.Canceled, "canceled", "Canceled by the user.", onlyFromQueued: true, null);
+
+    /// <summary>Record a malformed stream entry in the dead-letter stream and ack it, so the loop goes on.</summary>
+    public async Task DeadLetterMalformedAsync(RedisValue entryId, string reason)
+    {
+        var tx = Db.CreateTransaction();
+        _ = tx.StreamAddAsync(RedisKeys.DeadLetterStream, [new NameValueEntry("entryId", entryId), new NameValueEntry("reason", reason)]);
+        _ = tx.StreamAcknowledgeAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, entryId);
+        await tx.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    private async Task<FinishResult> FinishAsync(
+        string generationId, string userId, RedisValue entryId, string status, string errorCode, string errorMessage, bool onlyFromQueued, string? deadLetterReason)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.Finish,
+            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream],
+            [
+                entryId.IsNull ? "" : entryId,
+                RedisKeys.ConsumerGroup,
+                Now,
+                status,
+                errorCode,
+                errorMessage,
+                onlyFromQueued ? "1" : "0",
+                deadLetterReason ?? "",
+            ]).ConfigureAwait(false))!;
+
+        var verdict = (string)result[0]!;
+        return verdict switch
+        {
+            "missing" => new FinishResult(false, null, 0),
+            "conflict" => new FinishResult(false, (string)result[1]!, 0),
+            _ => new FinishResult(true, verdict, ParseInt(result[1])),
+        };
+    }
+
+    public async Task<int> GetBalanceAsync(string userId)
+    {
+        var value = await Db.StringGetAsync(RedisKeys.Balance(userId)).ConfigureAwait(false);
+        return value.IsNull ? credits.Value.StarterGrant : (int)value;
+    }
+
+    /// <summary>Grant credits to a user (recorded in the ledger); returns the new balance.</summary>
+    public async Task<int> GrantAsync(string userId, int amount, string reason)
+    {
+        var result = await Db.ScriptEvaluateAsync(
+            LuaScripts.Grant,
+            [RedisKeys.Balance(userId), RedisKeys.Ledger(userId)],
+            [amount, credits.Value.StarterGrant, Now, reason]).ConfigureAwait(false);
+        return ParseInt(result);
+    }
+
+    /// <summary>The newest ledger entries first.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string userId, int count = 20)
+    {
+        var entries = await Db.StreamRangeAsync(RedisKeys.Ledger(userId), "-", "+", count, Order.Descending).ConfigureAwait(false);
+        return [.. entries.Select(ToLedgerEntry)];
+    }
+
+    /// <summary>Every ledger entry, oldest first.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>> GetFullLedgerAsync(string userId)
+    {
+        var entries = await Db.StreamRangeAsync(RedisKeys.Ledger(userId)).ConfigureAwait(false);
+        return [.. entries.Select(ToLedgerEntry)];
+    }
+
+    private static LedgerEntry ToLedgerEntry(StreamEntry e)
+    {
+        string? Get(string name) => e[name] is { IsNullOrEmpty: false } v ? (string?)v : null;
+        int? GetInt(string name) => Get(name) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : null;
+        return new LedgerEntry(
+            e.Id!,
+            Get("type") ?? "",
+            Get("generationId"),
+            GetInt("amount") ?? 0,
+            GetInt("balance") ?? 0,
+            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Get("at") ?? "0", CultureInfo.InvariantCulture)),
+            Get("reason"),
+            GetInt("charged"));
+    }
+
+    private static void AddIfPresent(List<RedisValue> args, string field, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            args.Add(field);
+            args.Add(value);
+        }
+    }
+
+    private static int ParseInt(RedisResult result) => int.Parse((string)result!, CultureInfo.InvariantCulture);
+
+    /// <summary>Generation ids: time-ordered, URL-safe (a version 7 Guid as 32 lowercase hex digits).</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+}
+
+public enum StartVerdict
+{
+    Process,
+    AlreadyFinished,
+    DeadLettered,
+    Missing,
+}
+
+public sealed record StartResult(StartVerdict Verdict, GenerationRecord? Generation);
+
+/// <summary>Outcome of a fail or cancel: whether this call changed the state, the state now, and the refund.</summary>
+public sealed record FinishResult(bool Changed, string? Status, int Refunded);

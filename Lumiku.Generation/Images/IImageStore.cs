@@ -1,0 +1,19 @@
+namespace Lumiku.Generation.Images;
+
+/// <summary>Where avatar images live, keyed by generation id. Image bytes never go into Redis.</summary>
+public interface IImageStore
+{
+    /// <summary>Store the image; replacing an earlier one for the same id (a redelivered job) is fine.</summary>
+    Task SaveAsync(string generationId, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken = default);
+
+    /// <summary>Open the image for reading, or null when there is none.</summary>
+    Task<StoredImage?> OpenAsync(string generationId, CancellationToken cancellationToken = default);
+
+    Task DeleteAsync(string generationId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An open image: the caller disposes the stream.</summary>
+public sealed record StoredImage(Stream Content, string ContentType, long Length) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Content.DisposeAsync();
+}

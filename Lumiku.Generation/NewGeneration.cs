@@ -1,0 +1,27 @@
+namespace Lumiku.Generation;
+
+/// <summary>A validated generation request, ready to be queued.</summary>
+public sealed record NewGeneration(
+    string UserId,
+    string Prompt,
+    string? NegativePrompt,
+    int Width,
+    int Height,
+    long? Seed,
+    string Model,
+    string? Name = null,
+    string? PresetId = null);
+
+/// <summary>How a submit ended.</summary>
+public enum SubmitOutcome
+{
+    Accepted,
+    /// <summary>The idempotency key was seen with the same body: the earlier generation is returned.</summary>
+    Replayed,
+    /// <summary>The idempotency key was seen with another body.</summary>
+    IdempotencyConflict,
+    InsufficientCredits,
+}
+
+/// <summary>The result of <see cref="GenerationStore.SubmitAsync"/>.</summary>
+public sealed record SubmitResult(SubmitOutcome Outcome, string? GenerationId, int Balance, int Price);

@@ -1,0 +1,36 @@
+using StackExchange.Redis;
+
+namespace Lumiku.Generation.Redis;
+
+/// <summary>Every Redis key, stream and channel name Lumiku uses, in one place.</summary>
+public static class RedisKeys
+{
+    /// <summary>The connection name the AppHost gives the Redis resource.</summary>
+    public const string ConnectionName = "redis";
+
+    public const string Stream = "lumiku:generations";
+    public const string DeadLetterStream = "lumiku:generations:dead";
+    public const string ConsumerGroup = "avatar-workers";
+
+    /// <summary>Pub/sub channel the api nudges after each XADD so idle workers wake at once.</summary>
+    public static readonly RedisChannel NudgeChannel = RedisChannel.Literal("lumiku:generations:nudge");
+
+    public static RedisKey Generation(string id) => "lumiku:gen:" + id;
+    public static RedisKey Balance(string userId) => "lumiku:credits:" + userId;
+    public static RedisKey Ledger(string userId) => "lumiku:ledger:" + userId;
+    public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + userId;
+    public static RedisKey Idempotency(string userId, string key) => "lumiku:idem:" + userId + ":" + key;
+
+    /// <summary>Channel that carries a generation's status changes (for SSE).</summary>
+    public static RedisChannel Events(string id) => RedisChannel.Literal("lumiku:events:" + id);
+    public const string EventsPrefix = "lumiku:events:";
+
+    /// <summary>Fields of a stream entry.</summary>
+    public static class StreamFields
+    {
+        public const string Id = "id";
+        public const string User = "user";
+        public const string TraceParent = "traceparent";
+        public const string TraceState = "tracestate";
+    }
+}

@@ -1,0 +1,12 @@
+using Lumiku.InferenceEmulator;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapTextToImage();
+
+app.Run();
