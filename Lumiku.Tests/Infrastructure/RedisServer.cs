@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace Lumiku.Tests.Infrastructure;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port with AOF in a temporary folder, as local
+/// mode runs it; it can be stopped and started again on the same port and data.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private Process? _process;
+
+    private RedisServer(string dataPath, int port)
+    {
+        DataPath = dataPath;
+        Port = port;
+    }
+
+    public string DataPath { get; }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var server = new RedisServer(
+            Path.Combine(Path.GetTempPath(), "lumiku-redis-" + Guid.NewGuid().ToString("N")),
+            FreePort());
+        Directory.CreateDirectory(server.DataPath);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts the server (again) on the same port and data folder; waits until it answers PING.</summary>
+    public async Task StartAgainAsync()
+    {
+        var start = new ProcessStartInfo("redis-server")
+        {
+            ArgumentList =
+            {
+                "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--dir", DataPath, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500,allowAdmin=true");
+                await probe.GetDatabase().PingAsync();
+                // Loading an AOF answers PING with LOADING errors; wait until data is there.
+                var info = await probe.GetServer(probe.GetEndPoints()[0]).InfoAsync("persistence");
+                if (info.SelectMany(g => g).Any(kv => kv.Key == "loading" && kv.Value == "0"))
+                {
+                    return;
+                }
+            }
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            catch (RedisServerException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A graceful stop (SHUTDOWN: the AOF is flushed, as on a host restart).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        using (var admin = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},allowAdmin=true"))
+        {
+            try
+            {
+                await admin.GetServer(admin.GetEndPoints()[0]).ExecuteAsync("SHUTDOWN");
+            }
+            catch (RedisConnectionException)
+            {
+                // The connection drops as the server exits.
+            }
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
