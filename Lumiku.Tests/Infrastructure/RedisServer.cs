@@ -101,6 +101,16 @@ public sealed class RedisServer : IAsyncDisposable
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
     }
 
+    /// <summary>SIGKILL: a crash of the Redis process.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
