@@ -184,6 +184,31 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
         };
     }
 
+    /// <summary>
+    /// Trims stream entries that every consumer is done with: older than both the group's oldest
+    /// pending entry and its last delivered one. Undelivered and unacknowledged work is never
+    /// dropped. Returns the number of entries removed.
+    /// </summary>
+    public async Task<long> TrimAcknowledgedAsync()
+    {
+        var db = Db;
+        var groups = await db.StreamGroupInfoAsync(RedisKeys.Stream).ConfigureAwait(false);
+        var group = groups.FirstOrDefault(g => g.Name == RedisKeys.ConsumerGroup);
+        if (group.Name is null || group.LastDeliveredId is null)
+        {
+            return 0;
+        }
+
+        var safe = StreamId.Parse(group.LastDeliveredId);
+        var pending = await db.StreamPendingAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup).ConfigureAwait(false);
+        if (pending.PendingMessageCount > 0 && StreamId.Parse(pending.LowestPendingMessageId!) is var lowest && lowest < safe)
+        {
+            safe = lowest;
+        }
+
+        return safe == default ? 0 : await db.StreamTrimByMinIdAsync(RedisKeys.Stream, safe.ToString()).ConfigureAwait(false);
+    }
+
     public async Task<int> GetBalanceAsync(string userId)
     {
         var value = await Db.StringGetAsync(RedisKeys.Balance(userId)).ConfigureAwait(false);

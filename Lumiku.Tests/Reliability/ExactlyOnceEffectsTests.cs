@@ -170,6 +170,27 @@ public sealed class ExactlyOnceEffectsTests(RedisServerFixture redis) : IClassFi
         Assert.Equal(0, await _store.GetBalanceAsync(user));
     }
 
+    [Fact]
+    public async Task Trimming_DropsOnlyAcknowledgedEntries_NeverPendingOrUndeliveredOnes()
+    {
+        var user = LumikuAppFixture.NewUser();
+        var db = redis.Redis.GetDatabase();
+        // Tests of one class run one at a time: start from an empty stream, free of their leftovers.
+        await db.KeyDeleteAsync(RedisKeys.Stream);
+        var (doneId, done) = await SubmitAndReadAsync(user);
+        var (pendingId, _) = await SubmitAndReadAsync(user);
+        var started = await _store.StartAsync(doneId, user, done.Id, "c", 5);
+        await _store.CompleteAsync(started.Generation!, done.Id, FluxModels.Dev, false, null, "image/png", 1);
+        var undelivered = await _store.SubmitAsync(NewRequest(user));
+
+        await _store.TrimAcknowledgedAsync();
+
+        var left = (await db.StreamRangeAsync(RedisKeys.Stream)).Select(e => (string?)e[RedisKeys.StreamFields.Id]).ToList();
+        Assert.Contains(pendingId, left);
+        Assert.Contains(undelivered.GenerationId, left);
+        Assert.DoesNotContain(doneId, left);
+    }
+
     private static NewGeneration NewRequest(string user) =>
         new(user, "A professional headshot of a 25-year-old woman", null, 512, 512, 42, FluxModels.Dev);
 

@@ -16,6 +16,7 @@ public static class ConsumerServiceExtensions
         builder.Services.AddSingleton<ConsumerHeartbeat>();
         builder.Services.AddHealthChecks().AddCheck<ConsumerHeartbeat>("consume-loop");
         builder.Services.AddHostedService<GenerationConsumer>();
+        builder.Services.AddHostedService<StreamTrimmer>();
         return builder;
     }
 }
