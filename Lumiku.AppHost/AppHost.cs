@@ -18,6 +18,7 @@ var api = builder.AddProject<Projects.Lumiku_Api>("api")
     .WithEnvironment("Images__Path", imagesPath)
     .WithEnvironment("Jwt__SigningKey", jwtKey)
     .WithForwardedSection("Credits")
+    .WithForwardedSection("Telemetry")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
@@ -27,6 +28,7 @@ var worker = builder.AddProject<Projects.Lumiku_Worker>("worker")
     .WithForwardedSection("Credits")
     .WithForwardedSection("Worker")
     .WithForwardedSection("Flux")
+    .WithForwardedSection("Telemetry")
     .WithHttpHealthCheck("/health");
 
 // Hugging Face with a token; without one, the local inference emulator (run mode only).
@@ -41,6 +43,7 @@ else
 {
     var inference = builder.AddProject<Projects.Lumiku_InferenceEmulator>("inference")
         .WithForwardedSection("Emulator")
+        .WithForwardedSection("Telemetry")
         .WithHttpHealthCheck("/health")
         .ExcludeFromManifest();
     worker.WithReference(inference).WaitFor(inference)

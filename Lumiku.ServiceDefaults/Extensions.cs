@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Lumiku.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -76,6 +77,20 @@ public static class Extensions
         if (useOtlpExporter)
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        // Telemetry:ExportPath: spans and Lumiku metrics as JSON lines, for inspection without a
+        // collector (the end-to-end telemetry tests read them).
+        if (builder.Configuration["Telemetry:ExportPath"] is { Length: > 0 } exportPath)
+        {
+            Directory.CreateDirectory(exportPath);
+            var service = builder.Environment.ApplicationName;
+            builder.Services.AddOpenTelemetry()
+                .WithTracing(t => t.AddProcessor(new SimpleActivityExportProcessor(new JsonLinesSpanExporter(Path.Combine(exportPath, service + ".spans.jsonl")))))
+                .WithMetrics(m => m.AddReader(new PeriodicExportingMetricReader(new JsonLinesMetricExporter(Path.Combine(exportPath, service + ".metrics.jsonl")), 500)
+                {
+                    TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
+                }));
         }
 
         return builder;

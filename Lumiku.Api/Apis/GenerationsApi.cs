@@ -135,7 +135,7 @@ public static partial class GenerationsApi
 
     private static Activity? StartPublishActivity()
     {
-        var activity = ApiTelemetry.Source.StartActivity("publish " + RedisKeys.Stream, ActivityKind.Producer);
+        var activity = ApiTelemetry.Source.StartActivity("publish " + RedisKeys.StreamSpanName, ActivityKind.Producer);
         if (activity is not null)
         {
             activity.SetTag("messaging.system", "redis");

@@ -9,6 +9,9 @@ public static class RedisKeys
     public const string ConnectionName = "redis";
 
     public const string Stream = "lumiku:generations";
+
+    /// <summary>The stream's name in span names (<c>publish lumiku.generations</c>), as the design fixes them.</summary>
+    public const string StreamSpanName = "lumiku.generations";
     public const string DeadLetterStream = "lumiku:generations:dead";
     public const string ConsumerGroup = "avatar-workers";
 

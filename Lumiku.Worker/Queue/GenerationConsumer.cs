@@ -224,6 +224,11 @@ public sealed partial class GenerationConsumer(
             }
 
             var generation = start.Generation!;
+            activity?.SetTag("gen_ai.operation.name", "generate_content");
+            activity?.SetTag("gen_ai.provider.name", "huggingface");
+            activity?.SetTag("gen_ai.request.model", generation.Model);
+            activity?.SetTag("gen_ai.output.type", "image");
+            activity?.SetTag("lumiku.generation.attempt", generation.Attempts);
             LogProcessing(generationId, generation.Model, generation.Width, generation.Height, generation.Attempts);
 
             FluxImage image;
@@ -251,6 +256,8 @@ public sealed partial class GenerationConsumer(
             // Image first, then the state change: a crash in between leaves an orphan file, never
             // a succeeded record without its image.
             await images.SaveAsync(generationId, image.Bytes, image.ContentType, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("gen_ai.response.model", image.ModelUsed);
+            activity?.SetTag("lumiku.generation.fell_back", image.FellBack);
             var completed = await store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, image.Bytes.Length).ConfigureAwait(false);
             if (completed)
             {
@@ -283,7 +290,7 @@ public sealed partial class GenerationConsumer(
         var traceState = (string?)entry[RedisKeys.StreamFields.TraceState];
         ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
         ActivityLink[]? links = parent == default ? null : [new ActivityLink(parent)];
-        var activity = WorkerTelemetry.Source.StartActivity("process " + RedisKeys.Stream, ActivityKind.Consumer, parent, links: links);
+        var activity = WorkerTelemetry.Source.StartActivity("process " + RedisKeys.StreamSpanName, ActivityKind.Consumer, parent, links: links);
         if (activity is not null)
         {
             activity.SetTag("messaging.system", "redis");
