@@ -114,8 +114,11 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
     public async Task<string?> GetOwnerAsync(string generationId) =>
         await Db.HashGetAsync(RedisKeys.Generation(generationId), F.UserId).ConfigureAwait(false);
 
-    /// <summary>Mark succeeded, settle at <paramref name="modelUsed"/>'s price, ack; a no-op when already terminal.</summary>
-    public async Task<bool> CompleteAsync(
+    /// <summary>
+    /// Mark succeeded, settle at <paramref name="modelUsed"/>'s price, ack. Returns the credits
+    /// charged, or null when the generation was already terminal (nothing changed).
+    /// </summary>
+    public async Task<int?> CompleteAsync(
         GenerationRecord generation,
         RedisValue entryId,
         string modelUsed,
@@ -138,7 +141,7 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
                 contentType,
                 imageBytes,
             ]).ConfigureAwait(false))!;
-        return (string)result[0]! == "succeeded";
+        return (string)result[0]! == "succeeded" ? ParseInt(result[1]) : null;
     }
 
     /// <summary>Fail the generation and refund its reservation once; ack the entry.</summary>

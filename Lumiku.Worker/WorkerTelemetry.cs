@@ -20,6 +20,29 @@ public sealed class WorkerTelemetry : IDisposable
         Fallbacks = _meter.CreateCounter<long>("lumiku.generations.fallbacks", "{generation}", "Generations that fell back from the primary model.");
         Refunds = _meter.CreateCounter<long>("lumiku.credits.refunds", "{generation}", "Reservations refunded after a final failure.");
         DeadLetters = _meter.CreateCounter<long>("lumiku.generations.dead_letters", "{entry}", "Stream entries moved to the dead-letter stream.");
+        CreditsCharged = _meter.CreateCounter<long>("lumiku.credits.charged", "{credit}", "Credits charged for delivered avatars, by model.");
+        JobsInFlight = _meter.CreateUpDownCounter<long>("lumiku.worker.jobs_in_flight", "{job}", "Jobs this worker is processing right now.");
+        _meter.CreateObservableGauge("lumiku.queue.length", () => Volatile.Read(ref _queueLength), "{entry}", "Entries in the generation stream (acknowledged ones until trimmed).");
+        _meter.CreateObservableGauge("lumiku.queue.pending", () => Volatile.Read(ref _queuePending), "{entry}", "Entries delivered to a consumer and not yet acknowledged.");
+        _meter.CreateObservableGauge("lumiku.queue.lag", () => Volatile.Read(ref _queueLag), "{entry}", "Entries not yet delivered to any consumer: the backlog.");
+        _meter.CreateObservableGauge("lumiku.queue.dead_letters", () => Volatile.Read(ref _deadLetters), "{entry}", "Entries in the dead-letter stream.");
+    }
+
+    private long _queueLength;
+    private long _queuePending;
+    private long _queueLag;
+    private long _deadLetters;
+
+    public Counter<long> CreditsCharged { get; }
+    public UpDownCounter<long> JobsInFlight { get; }
+
+    /// <summary>Latest queue sample (from <see cref="Queue.QueueGauges"/>).</summary>
+    public void UpdateQueue(long length, long pending, long lag, long deadLetters)
+    {
+        Volatile.Write(ref _queueLength, length);
+        Volatile.Write(ref _queuePending, pending);
+        Volatile.Write(ref _queueLag, lag);
+        Volatile.Write(ref _deadLetters, deadLetters);
     }
 
     public Counter<long> GenerationsCompleted { get; }

@@ -28,8 +28,8 @@ public sealed class ExactlyOnceEffectsTests(RedisServerFixture redis) : IClassFi
         Assert.Equal(StartVerdict.Process, second.Verdict);
 
         // Both finish: only the first completion has an effect.
-        Assert.True(await _store.CompleteAsync(first.Generation!, entry.Id, FluxModels.Dev, false, null, "image/png", 1234));
-        Assert.False(await _store.CompleteAsync(second.Generation!, entry.Id, FluxModels.Dev, false, null, "image/png", 1234));
+        Assert.Equal(10, await _store.CompleteAsync(first.Generation!, entry.Id, FluxModels.Dev, false, null, "image/png", 1234));
+        Assert.Null(await _store.CompleteAsync(second.Generation!, entry.Id, FluxModels.Dev, false, null, "image/png", 1234));
 
         var ledger = await _store.GetFullLedgerAsync(user);
         Assert.Equal(["grant", "reserve", "settle"], ledger.Select(e => e.Type));

@@ -59,7 +59,7 @@ public sealed class TraceTests(FallbackApp app)
     }
 
     [Fact]
-    public async Task FallbackCounter_AndDurationHistogram_Move()
+    public async Task FallbackCounter_DurationHistogram_AndQueueGauges_AreReported()
     {
         var telemetry = new ExportedTelemetry(app.TelemetryPath);
         using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
@@ -73,7 +73,8 @@ public sealed class TraceTests(FallbackApp app)
             var fallbacks = points.Where(p => p.Name == "lumiku.generations.fallbacks").Sum(p => p.Value);
             var durations = points.Where(p => p.Name == "lumiku.generation.duration").Sum(p => p.Count ?? 0);
             var completed = points.Where(p => p.Name == "lumiku.generations.completed" && p.Tags.GetValueOrDefault("outcome") == "succeeded").Sum(p => p.Value);
-            if (fallbacks >= 1 && durations >= 1 && completed >= 1)
+            var gauges = points.Where(p => p.Name is "lumiku.queue.length" or "lumiku.queue.pending" or "lumiku.queue.lag").Select(p => p.Name).Distinct().Count();
+            if (fallbacks >= 1 && durations >= 1 && completed >= 1 && gauges == 3)
             {
                 break;
             }

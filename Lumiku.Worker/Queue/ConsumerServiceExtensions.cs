@@ -17,6 +17,7 @@ public static class ConsumerServiceExtensions
         builder.Services.AddHealthChecks().AddCheck<ConsumerHeartbeat>("consume-loop");
         builder.Services.AddHostedService<GenerationConsumer>();
         builder.Services.AddHostedService<StreamTrimmer>();
+        builder.Services.AddHostedService<QueueGauges>();
         return builder;
     }
 }

@@ -203,6 +203,7 @@ public sealed partial class GenerationConsumer(
 
         using var activity = StartConsumerActivity(entry, generationId);
         var started = time.GetTimestamp();
+        telemetry.JobsInFlight.Add(1);
         try
         {
             var start = await store.StartAsync(generationId, userId, entry.Id, _consumer, _options.MaxDeliveries).ConfigureAwait(false);
@@ -259,8 +260,9 @@ public sealed partial class GenerationConsumer(
             activity?.SetTag("gen_ai.response.model", image.ModelUsed);
             activity?.SetTag("lumiku.generation.fell_back", image.FellBack);
             var completed = await store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, image.Bytes.Length).ConfigureAwait(false);
-            if (completed)
+            if (completed is { } charged)
             {
+                telemetry.CreditsCharged.Add(charged, new KeyValuePair<string, object?>("model", image.ModelUsed));
                 LogSucceeded(generationId, image.ModelUsed, image.FellBack, image.Bytes.Length);
                 telemetry.GenerationsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"), new KeyValuePair<string, object?>("model", image.ModelUsed));
                 telemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("model", image.ModelUsed));
@@ -281,6 +283,10 @@ public sealed partial class GenerationConsumer(
             // visibility timeout and dead-lettered past the delivery limit.
             LogUnexpected(e, generationId);
             activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+        }
+        finally
+        {
+            telemetry.JobsInFlight.Add(-1);
         }
     }
 

@@ -41,6 +41,10 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan TrimInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the queue gauges (length, pending, lag, dead letters) are sampled.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan GaugeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public string ResolveConsumerName() =>
         string.IsNullOrWhiteSpace(ConsumerName) ? $"{Environment.MachineName}-{Environment.ProcessId}" : ConsumerName;
 }
