@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>Builds the emulator's web app, so the executable and in-process tests run exactly the same thing.</summary>
@@ -30,12 +28,8 @@ public static class EmulatorApp
             .BindConfiguration(EmulatorOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        if (time is not null)
-        {
-            builder.Services.AddSingleton(time);
-        }
-
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        // Its own clock type, so a test's fake clock drives the emulator and never Kestrel's internals.
+        builder.Services.AddSingleton(new EmulatorClock(time ?? TimeProvider.System));
         builder.Services.AddSingleton<EmulatorStats>();
         builder.Services.AddSingleton<ColdStarts>();
         builder.Services.AddSingleton<FixedWindowRateLimit>();

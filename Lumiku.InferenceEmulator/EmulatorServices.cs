@@ -8,4 +8,4 @@ public sealed record EmulatorServices(
     EmulatorStats Stats,
     ColdStarts ColdStarts,
     FixedWindowRateLimit RateLimit,
-    TimeProvider Time);
+    EmulatorClock Clock);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>The router's per-token fixed-window rate limit: <see cref="EmulatorOptions.RateLimitRequests"/> per window.</summary>
-public sealed class FixedWindowRateLimit(IOptions<EmulatorOptions> options, TimeProvider time)
+public sealed class FixedWindowRateLimit(IOptions<EmulatorOptions> options, EmulatorClock clock)
 {
     private readonly Lock _gate = new();
     private DateTimeOffset _windowStart = DateTimeOffset.MinValue;
@@ -19,7 +19,7 @@ public sealed class FixedWindowRateLimit(IOptions<EmulatorOptions> options, Time
         }
 
         var window = options.Value.RateLimitWindow;
-        var now = time.GetUtcNow();
+        var now = clock.Time.GetUtcNow();
         lock (_gate)
         {
             if (now >= _windowStart + window)

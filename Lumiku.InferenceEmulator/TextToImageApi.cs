@@ -23,6 +23,7 @@ public static class TextToImageApi
     private const int MaxSide = 1440;
     private const int SideStep = 16;
     private const int RecordedBodyChars = 4096;
+    private const int ClientClosedRequest = 499;
 
     public static IEndpointRouteBuilder MapTextToImageApi(this IEndpointRouteBuilder app)
     {
@@ -43,7 +44,17 @@ public static class TextToImageApi
         http.Response.Headers["x-request-id"] = requestId;
 
         var body = await ReadBodyAsync(http.Request, http.RequestAborted);
-        var answer = await AnswerAsync(modelId, http, body, services);
+        (int Status, IResult Result) answer;
+        try
+        {
+            answer = await AnswerAsync(modelId, http, body, services);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client gave up (its attempt timeout): recorded as nginx's 499 so tests can count cut attempts.
+            answer = (ClientClosedRequest, Results.Empty);
+        }
+
         services.Stats.Record(new RecordedRequest(
             modelId,
             answer.Status,
@@ -52,7 +63,7 @@ public static class TextToImageApi
             body.Raw is { Length: > RecordedBodyChars } raw ? raw[..RecordedBodyChars] : body.Raw,
             http.Request.Headers.Accept.ToString() is { Length: > 0 } accept ? accept : null,
             requestId,
-            services.Time.GetUtcNow()));
+            services.Clock.Time.GetUtcNow()));
         return answer.Result;
     }
 
@@ -129,14 +140,14 @@ public static class TextToImageApi
 
         if (Roll(options.TimeoutRate))
         {
-            await Task.Delay(options.TimeoutDuration, services.Time, http.RequestAborted);
+            await Task.Delay(options.TimeoutDuration, services.Clock.Time, http.RequestAborted);
             return Error(StatusCodes.Status504GatewayTimeout, "Gateway Timeout");
         }
 
         var latency = TimeSpan.FromMilliseconds(options.LatencyMs + ((long)options.StepLatencyMs * request.Steps));
         if (latency > TimeSpan.Zero)
         {
-            await Task.Delay(latency, services.Time, http.RequestAborted);
+            await Task.Delay(latency, services.Clock.Time, http.RequestAborted);
         }
 
         if (Roll(options.NotAnImageRate))
