@@ -52,7 +52,16 @@ public sealed class FluxTestHost : IAsyncDisposable
         }
 
         var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
         return new FluxTestHost(host, logs);
     }
 
