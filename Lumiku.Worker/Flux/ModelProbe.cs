@@ -21,6 +21,8 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         var builder = WebApplication.CreateBuilder(args);
         // The table is the output; logs (the client's failure events) go to stderr.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // Polly reports every attempt at Information; the table already says it.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.AddServiceDefaults();
         builder.AddFluxClient();
         await using var app = builder.Build();
