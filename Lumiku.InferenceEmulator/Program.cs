@@ -1,12 +1,3 @@
 using Lumiku.InferenceEmulator;
 
-var builder = WebApplication.CreateBuilder(args);
-
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-
-app.MapDefaultEndpoints();
-app.MapTextToImage();
-
-app.Run();
+await EmulatorApp.Create(args).RunAsync();

@@ -1,44 +1,241 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 
 namespace Lumiku.InferenceEmulator;
 
-/// <summary>The Hugging Face text-to-image route: <c>POST models/{owner}/{model}</c> (minimal first cut).</summary>
+/// <summary>
+/// The Hugging Face text-to-image route, <c>POST models/{owner}/{model}</c>, as hf-inference and the
+/// official JS client see it: bearer token, JSON body <c>{"inputs", "parameters"}</c>, raw image bytes
+/// back, <c>{"error": ...}</c> on failure and an <c>x-request-id</c> on every answer.
+/// </summary>
 public static class TextToImageApi
 {
-    public static IEndpointRouteBuilder MapTextToImage(this IEndpointRouteBuilder app)
+    /// <summary>The only keys the real route accepts in <c>parameters</c>; anything else (lora, scheduler...) is a 400.</summary>
+    public static readonly IReadOnlySet<string> KnownParameters = new HashSet<string>(StringComparer.Ordinal)
     {
-        app.MapPost("/models/{owner}/{model}", Generate);
+        "width", "height", "num_inference_steps", "guidance_scale", "negative_prompt", "seed",
+    };
+
+    private const int MinSide = 256;
+    private const int MaxSide = 1440;
+    private const int SideStep = 16;
+    private const int RecordedBodyChars = 4096;
+    private const int ClientClosedRequest = 499;
+
+    public static IEndpointRouteBuilder MapTextToImageApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/models/{owner}/{model}", GenerateAsync);
+        app.MapGet("/stats", (EmulatorStats stats) => TypedResults.Ok(stats.Snapshot()));
+        app.MapDelete("/stats", (EmulatorStats stats) =>
+        {
+            stats.Reset();
+            return TypedResults.NoContent();
+        });
         return app;
     }
 
-    private static async Task<IResult> Generate(string owner, string model, HttpRequest request)
+    private static async Task<IResult> GenerateAsync(string owner, string model, HttpContext http, [AsParameters] EmulatorServices services)
     {
-        var auth = request.Headers.Authorization.ToString();
-        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || auth.Length <= "Bearer ".Length)
-        {
-            return Error(401, "Invalid credentials in Authorization header");
-        }
+        var modelId = owner + "/" + model;
+        var requestId = Guid.NewGuid().ToString("N");
+        http.Response.Headers["x-request-id"] = requestId;
 
-        JsonNode? body;
+        var body = await ReadBodyAsync(http.Request, http.RequestAborted);
+        (int Status, IResult Result) answer;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body);
+            answer = await AnswerAsync(modelId, http, body, services);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client gave up (its attempt timeout): recorded as nginx's 499 so tests can count cut attempts.
+            answer = (ClientClosedRequest, Results.Empty);
+        }
+
+        services.Stats.Record(new RecordedRequest(
+            modelId,
+            answer.Status,
+            body.Keys,
+            body.ParameterNames,
+            body.Raw is { Length: > RecordedBodyChars } raw ? raw[..RecordedBodyChars] : body.Raw,
+            http.Request.Headers.Accept.ToString() is { Length: > 0 } accept ? accept : null,
+            requestId,
+            services.Clock.Time.GetUtcNow()));
+        return answer.Result;
+    }
+
+    private static async Task<(int Status, IResult Result)> AnswerAsync(string modelId, HttpContext http, RequestBody body, EmulatorServices services)
+    {
+        var options = services.Options.Value;
+        var authorization = http.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || authorization["Bearer ".Length..] != options.Token)
+        {
+            return Error(StatusCodes.Status401Unauthorized, "Invalid credentials in Authorization header");
+        }
+
+        if (services.RateLimit.TryAcquire() is { } resetIn)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(resetIn.TotalSeconds));
+            // The router's headers: the IETF draft RateLimit fields, t= being seconds until reset.
+            http.Response.Headers["RateLimit"] = $"\"api\";r=0;t={seconds}";
+            http.Response.Headers["RateLimit-Policy"] = $"\"fixed window\";\"api\";q={options.RateLimitRequests};w={(int)options.RateLimitWindow.TotalSeconds}";
+            if (options.SendRetryAfter)
+            {
+                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return Error(StatusCodes.Status429TooManyRequests, "You have exceeded your rate limit. Please retry later.");
+        }
+
+        if (!options.Serves(modelId))
+        {
+            return Error(StatusCodes.Status404NotFound, $"Model {modelId} does not exist");
+        }
+
+        if (body.Json is not JsonObject json)
+        {
+            return Error(StatusCodes.Status400BadRequest, "Invalid JSON body: expected an object with \"inputs\"");
+        }
+
+        var unknown = body.Keys.Where(k => k is not ("inputs" or "parameters"))
+            .Concat(body.ParameterNames.Where(p => !KnownParameters.Contains(p)))
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            return Error(StatusCodes.Status400BadRequest, "Unknown parameter(s): " + string.Join(", ", unknown));
+        }
+
+        if (!TryReadRequest(json, modelId, out var request, out var problem))
+        {
+            // The real route reports validation failures as a list.
+            return (StatusCodes.Status422UnprocessableEntity, Results.Json(new { error = new[] { problem } }, statusCode: StatusCodes.Status422UnprocessableEntity));
+        }
+
+        if (options.Denies(modelId))
+        {
+            return Error(StatusCodes.Status400BadRequest, "Model access denied. Upgrade to PRO.");
+        }
+
+        var loading = services.ColdStarts.Remaining(modelId);
+        if (loading > TimeSpan.Zero)
+        {
+            return (StatusCodes.Status503ServiceUnavailable, Results.Json(
+                new { error = $"Model {modelId} is currently loading", estimated_time = Math.Round(loading.TotalSeconds, 1) },
+                statusCode: StatusCodes.Status503ServiceUnavailable));
+        }
+
+        if (Roll(options.Error500Rate))
+        {
+            // Plain text on purpose: clients must cope with non-JSON error bodies.
+            return (StatusCodes.Status500InternalServerError, Results.Text("upstream inference worker crashed", "text/plain", statusCode: StatusCodes.Status500InternalServerError));
+        }
+
+        if (Roll(options.Error503Rate))
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "Service Unavailable");
+        }
+
+        if (Roll(options.TimeoutRate))
+        {
+            await Task.Delay(options.TimeoutDuration, services.Clock.Time, http.RequestAborted);
+            return Error(StatusCodes.Status504GatewayTimeout, "Gateway Timeout");
+        }
+
+        var latency = TimeSpan.FromMilliseconds(options.LatencyMs + ((long)options.StepLatencyMs * request.Steps));
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, services.Clock.Time, http.RequestAborted);
+        }
+
+        if (Roll(options.NotAnImageRate))
+        {
+            return (StatusCodes.Status200OK, Results.Bytes(Encoding.UTF8.GetBytes("<html><body>not an image</body></html>"), "image/png"));
+        }
+
+        var png = AvatarPainter.Paint(request.Prompt, request.Seed, request.Width, request.Height);
+        http.Response.Headers["x-inference-steps"] = request.Steps.ToString(CultureInfo.InvariantCulture);
+        return options.AnswersJson
+            ? (StatusCodes.Status200OK, Results.Json(new { data = new[] { new { b64_json = Convert.ToBase64String(png) } } }))
+            : (StatusCodes.Status200OK, Results.Bytes(png, "image/png"));
+    }
+
+    private static bool TryReadRequest(JsonObject json, string modelId, out ImageRequest request, out string problem)
+    {
+        request = default;
+        problem = "";
+        if (json["inputs"] is not JsonValue inputs || !inputs.TryGetValue<string>(out var prompt) || string.IsNullOrWhiteSpace(prompt))
+        {
+            problem = "Input should be a valid string: inputs";
+            return false;
+        }
+
+        var parameters = json["parameters"] as JsonObject;
+        var schnell = string.Equals(modelId, EmulatorOptions.FluxSchnell, StringComparison.OrdinalIgnoreCase);
+        if (!TryInt(parameters, "width", 1024, out var width) || !TryInt(parameters, "height", 1024, out var height)
+            || !TryInt(parameters, "num_inference_steps", schnell ? 4 : 30, out var steps)
+            || !TryLong(parameters, "seed", 0, out var seed))
+        {
+            problem = "Input should be a valid integer: width, height, num_inference_steps, seed";
+            return false;
+        }
+
+        foreach (var (name, side) in new[] { ("width", width), ("height", height) })
+        {
+            if (side is < MinSide or > MaxSide || side % SideStep != 0)
+            {
+                problem = $"{name} must be {MinSide} to {MaxSide} and a multiple of {SideStep}";
+                return false;
+            }
+        }
+
+        if (steps is < 1 or > 100)
+        {
+            problem = "num_inference_steps must be 1 to 100";
+            return false;
+        }
+
+        request = new ImageRequest(prompt, width, height, steps, seed);
+        return true;
+    }
+
+    private static bool TryInt(JsonObject? parameters, string name, int fallback, out int value)
+    {
+        value = fallback;
+        return parameters?[name] is not { } node || (node is JsonValue v && v.TryGetValue(out value));
+    }
+
+    private static bool TryLong(JsonObject? parameters, string name, long fallback, out long value)
+    {
+        value = fallback;
+        return parameters?[name] is not { } node || (node is JsonValue v && v.TryGetValue(out value));
+    }
+
+    private static async Task<RequestBody> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var raw = await reader.ReadToEndAsync(cancellationToken);
+        try
+        {
+            var json = JsonNode.Parse(raw);
+            var keys = json is JsonObject o ? o.Select(p => p.Key).ToArray() : [];
+            var parameterNames = json?["parameters"] is JsonObject p ? p.Select(x => x.Key).ToArray() : [];
+            return new RequestBody(raw, json, keys, parameterNames);
         }
         catch (JsonException)
         {
-            return Error(400, "Invalid JSON body");
+            return new RequestBody(raw, null, [], []);
         }
-
-        var prompt = body?["inputs"]?.GetValue<string>() ?? "";
-        var parameters = body?["parameters"];
-        var width = parameters?["width"]?.GetValue<int>() ?? 1024;
-        var height = parameters?["height"]?.GetValue<int>() ?? 1024;
-        var seed = parameters?["seed"]?.GetValue<long>() ?? 0;
-        var png = AvatarPainter.Paint(prompt, seed, width, height);
-        return Results.Bytes(png, "image/png");
     }
 
-    private static IResult Error(int status, string message) =>
-        Results.Json(new { error = message }, statusCode: status);
+    private static bool Roll(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
+
+    private static (int, IResult) Error(int status, string message) =>
+        (status, Results.Json(new { error = message }, statusCode: status));
+
+    private readonly record struct RequestBody(string Raw, JsonNode? Json, string[] Keys, string[] ParameterNames);
+
+    private readonly record struct ImageRequest(string Prompt, int Width, int Height, int Steps, long Seed);
 }

@@ -1,5 +1,11 @@
 using Lumiku.Worker;
+using Lumiku.Worker.Flux;
 using Lumiku.Worker.Queue;
+
+if (args is [ModelProbe.CommandName, ..])
+{
+    return await ModelProbe.RunCommandAsync(args[1..], Console.Out);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,4 +18,5 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 
-app.Run();
+await app.RunAsync();
+return 0;

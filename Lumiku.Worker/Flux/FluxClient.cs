@@ -1,40 +1,85 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json.Serialization;
-using Lumiku.Generation;
+using Microsoft.Extensions.Options;
 
 namespace Lumiku.Worker.Flux;
 
-/// <summary>Hugging Face text-to-image over HTTP (minimal: the full client with fallback replaces this).</summary>
-public sealed class FluxClient(HttpClient http) : IFluxClient
+/// <summary>
+/// Hugging Face text-to-image over the resilience pipeline registered in <see cref="FluxServiceExtensions"/>:
+/// builds the request, turns the final answer into a validated image or a classified <see cref="FluxException"/>.
+/// </summary>
+public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> options, FluxTelemetry telemetry, ILogger<FluxClient> logger) : IFluxClient
 {
     public async Task<FluxImage> GenerateAsync(FluxRequest request, CancellationToken cancellationToken)
     {
-        var schnell = request.Model == FluxModels.Schnell;
-        var body = new FluxBody(request.Prompt, new FluxParameters(
-            request.Width, request.Height, schnell ? 4 : 30, schnell ? 0 : 3.5, schnell ? null : request.NegativePrompt, request.Seed));
-        using var message = new HttpRequestMessage(HttpMethod.Post, "models/" + request.Model)
+        var current = options.CurrentValue;
+        var call = new FluxCallState(request);
+        using var message = FluxRequestBuilder.Create(call, current.ProfileFor(request.Model));
+        try
         {
-            Content = JsonContent.Create(body),
-        };
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("image/png"));
-        using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new FluxException("provider_error", $"{(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(bytes)}", false, (int)response.StatusCode, model: request.Model);
-        }
+            HttpResponseMessage response;
+            try
+            {
+                // Headers only: the body is read below with a size cap, not buffered whole by HttpClient.
+                response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not FluxException)
+            {
+                throw Fail(FluxErrorClassifier.FromException(e, call), e);
+            }
 
-        return new FluxImage(bytes, response.Content.Headers.ContentType?.MediaType ?? "image/png", request.Model, false, null);
+            using (response)
+            {
+                return await ReadAsync(response, call, current.MaxImageBytes, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            call.FallbackMessage?.Dispose();
+        }
     }
 
-    private sealed record FluxBody([property: JsonPropertyName("inputs")] string Inputs, [property: JsonPropertyName("parameters")] FluxParameters Parameters);
+    private async Task<FluxImage> ReadAsync(HttpResponseMessage response, FluxCallState call, int maxImageBytes, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await ProviderError.ReadAsync(response, call.Model, cancellationToken).ConfigureAwait(false);
+            var failure = FluxErrorClassifier.FromResponse(error, call);
+            FluxLog.Failed(logger, call.Model, failure.Code, FluxException.Category, failure.Retryable, call.Attempt, error.Status, error.Reason, error.Message, error.RequestId, call.FellBack);
+            telemetry.Failures.Add(1, Tag("lumiku.flux.model", call.Model), Tag("error.type", failure.Code));
+            throw failure;
+        }
 
-    private sealed record FluxParameters(
-        [property: JsonPropertyName("width")] int Width,
-        [property: JsonPropertyName("height")] int Height,
-        [property: JsonPropertyName("num_inference_steps")] int NumInferenceSteps,
-        [property: JsonPropertyName("guidance_scale")] double GuidanceScale,
-        [property: JsonPropertyName("negative_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NegativePrompt,
-        [property: JsonPropertyName("seed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Seed);
+        var image = await FluxImageReader.ReadAsync(response, maxImageBytes, cancellationToken).ConfigureAwait(false);
+        var requestId = response.Headers.TryGetValues(FluxHeaders.RequestId, out var ids) ? ids.FirstOrDefault() : null;
+        if (image.Bytes is null)
+        {
+            var contentType = response.Content.Headers.ContentType?.MediaType;
+            FluxLog.InvalidImage(logger, call.Model, (int)response.StatusCode, image.Problem!, contentType, requestId);
+            telemetry.Failures.Add(1, Tag("lumiku.flux.model", call.Model), Tag("error.type", FluxErrorCodes.InvalidImage));
+            throw new FluxException(
+                FluxErrorCodes.InvalidImage,
+                $"{call.Model} answered {(int)response.StatusCode} with {image.Problem} (content type {contentType ?? "none"})",
+                retryable: false,
+                (int)response.StatusCode,
+                requestId,
+                call.Model)
+            {
+                Attempt = call.Attempt,
+                FellBack = call.FellBack,
+                PrimaryError = call.PrimaryError?.Summary,
+            };
+        }
+
+        FluxLog.Produced(logger, call.Model, image.Bytes.Length, image.ContentType!, call.Attempt, call.FellBack);
+        telemetry.Images.Add(1, Tag("lumiku.flux.model", call.Model));
+        return new FluxImage(image.Bytes, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary);
+    }
+
+    private FluxException Fail(FluxException failure, Exception exception)
+    {
+        FluxLog.FailedWithException(logger, exception, failure.Model ?? "", failure.Code, FluxException.Category, failure.Retryable, failure.Attempt, failure.Message, failure.FellBack);
+        telemetry.Failures.Add(1, Tag("lumiku.flux.model", failure.Model), Tag("error.type", failure.Code));
+        return failure;
+    }
+
+    private static KeyValuePair<string, object?> Tag(string key, object? value) => new(key, value);
 }

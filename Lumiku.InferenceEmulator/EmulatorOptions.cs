@@ -1,0 +1,93 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Lumiku.InferenceEmulator;
+
+/// <summary>
+/// Section <c>Emulator</c>: how the stand-in for Hugging Face behaves. Every knob is configuration
+/// so tests and the AppHost (<c>--Emulator:Tier=free</c>) can reproduce the provider's failure modes.
+/// </summary>
+public sealed class EmulatorOptions
+{
+    public const string SectionName = "Emulator";
+
+    public const string FluxDev = "black-forest-labs/FLUX.1-dev";
+    public const string FluxSchnell = "black-forest-labs/FLUX.1-schnell";
+
+    /// <summary><c>pro</c> serves every model; <c>free</c> answers 400 for FLUX.1-dev, as the router does without PRO access.</summary>
+    [RegularExpression("^(?i)(pro|free)$")]
+    public string Tier { get; set; } = "pro";
+
+    /// <summary>The only bearer token accepted; anything else (or none) is 401.</summary>
+    [Required]
+    public string Token { get; set; } = "emulator-dev-token";
+
+    /// <summary>Comma-separated model ids served; others answer 404.</summary>
+    [Required]
+    public string Models { get; set; } = $"{FluxDev},{FluxSchnell}";
+
+    /// <summary>Comma-separated model ids that answer 400 "access denied" whatever the tier.</summary>
+    public string? DeniedModels { get; set; }
+
+    /// <summary>Fixed latency added to every image answer.</summary>
+    [Range(0, 600_000)]
+    public int LatencyMs { get; set; }
+
+    /// <summary>Latency per inference step, so FLUX.1-dev (30 steps) is slower than schnell (4), as for real.</summary>
+    [Range(0, 60_000)]
+    public int StepLatencyMs { get; set; }
+
+    /// <summary>After a model's first request it answers 503 "loading" with <c>estimated_time</c> for this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ColdStart { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Requests allowed per <see cref="RateLimitWindow"/> (all models together); 0 disables the limit.</summary>
+    [Range(0, 1_000_000)]
+    public int RateLimitRequests { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether a 429 carries <c>Retry-After</c> besides the <c>RateLimit</c> header (the router does not always).</summary>
+    public bool SendRetryAfter { get; set; } = true;
+
+    /// <summary>Share of requests answering 500 with a plain-text body.</summary>
+    [Range(0.0, 1.0)]
+    public double Error500Rate { get; set; }
+
+    /// <summary>Share of requests answering 503 without <c>estimated_time</c> (unavailable, not loading).</summary>
+    [Range(0.0, 1.0)]
+    public double Error503Rate { get; set; }
+
+    /// <summary>Share of requests that hang for <see cref="TimeoutDuration"/> and then answer 504.</summary>
+    [Range(0.0, 1.0)]
+    public double TimeoutRate { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan TimeoutDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Share of requests answering 200 with bytes that are not an image.</summary>
+    [Range(0.0, 1.0)]
+    public double NotAnImageRate { get; set; }
+
+    /// <summary><c>bytes</c> (raw PNG, as hf-inference does) or <c>json</c> (base64 in <c>{"data":[{"b64_json"}]}</c>, as some providers do).</summary>
+    [RegularExpression("^(?i)(bytes|json)$")]
+    public string ResponseFormat { get; set; } = "bytes";
+
+    /// <summary>How many recent requests <c>GET /stats</c> keeps.</summary>
+    [Range(1, 10_000)]
+    public int RecentRequests { get; set; } = 200;
+
+    public bool IsFreeTier => string.Equals(Tier, "free", StringComparison.OrdinalIgnoreCase);
+
+    public bool AnswersJson => string.Equals(ResponseFormat, "json", StringComparison.OrdinalIgnoreCase);
+
+    public bool Serves(string model) => Split(Models).Contains(model, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Free tier denies FLUX.1-dev; <see cref="DeniedModels"/> denies any model on any tier.</summary>
+    public bool Denies(string model) =>
+        (IsFreeTier && string.Equals(model, FluxDev, StringComparison.OrdinalIgnoreCase))
+        || Split(DeniedModels).Contains(model, StringComparer.OrdinalIgnoreCase);
+
+    private static string[] Split(string? list) =>
+        list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+}

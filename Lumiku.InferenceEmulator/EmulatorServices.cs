@@ -1,0 +1,11 @@
+using Microsoft.Extensions.Options;
+
+namespace Lumiku.InferenceEmulator;
+
+/// <summary>The services the text-to-image handler needs, bound with <c>[AsParameters]</c>.</summary>
+public sealed record EmulatorServices(
+    IOptions<EmulatorOptions> Options,
+    EmulatorStats Stats,
+    ColdStarts ColdStarts,
+    FixedWindowRateLimit RateLimit,
+    EmulatorClock Clock);

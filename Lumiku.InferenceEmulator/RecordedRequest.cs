@@ -1,0 +1,18 @@
+namespace Lumiku.InferenceEmulator;
+
+/// <summary>
+/// One request as the emulator saw it, so tests can assert what a client put on the wire.
+/// The bearer token is never recorded, only whether the request was authorised.
+/// </summary>
+/// <param name="Keys">Top-level JSON keys of the body (<c>inputs</c>, <c>parameters</c>...).</param>
+/// <param name="ParameterNames">Keys of <c>parameters</c>: where a stray <c>lora</c> would show up.</param>
+/// <param name="Body">The raw body, truncated to 4 KiB.</param>
+public sealed record RecordedRequest(
+    string Model,
+    int Status,
+    IReadOnlyList<string> Keys,
+    IReadOnlyList<string> ParameterNames,
+    string? Body,
+    string? Accept,
+    string? RequestId,
+    DateTimeOffset At);

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Lumiku.InferenceEmulator;
+
+namespace Lumiku.Tests.Emulator;
+
+/// <summary>The emulator speaks the Hugging Face route as the official JS client and the router do.</summary>
+public sealed class EmulatorTests
+{
+    // What @huggingface/inference 4.13.30 puts on the wire for textToImage.
+    private const string JsClientBody = """{"inputs":"A professional headshot of a 25-year-old woman","parameters":{"width":512,"height":512,"num_inference_steps":4,"guidance_scale":0,"seed":42}}""";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task OfficialJsClientWireFormat_WithAcceptAny_GetsAPng()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        using var response = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        var bytes = await response.Content.ReadAsByteArrayAsync(Ct);
+        Assert.Equal("image/png", Worker.Flux.ImageSniffer.ContentTypeOf(bytes));
+        Assert.True(response.Headers.Contains("x-request-id"));
+        var stats = await emulator.StatsAsync();
+        Assert.Equal(1, stats.Count(EmulatorOptions.FluxSchnell, 200));
+        Assert.Equal("*/*", stats.Recent.Single().Accept);
+    }
+
+    [Fact]
+    public async Task SameSeedPromptAndSize_GiveTheSameImage()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        using var first = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+        using var second = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(Ct), await second.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task LoraParameters_Answer400_NamingThem()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+        using var request = JsClientRequest(EmulatorOptions.FluxDev, EmulatorHost.Token,
+            """{"inputs":"a portrait","parameters":{"width":512,"height":512,"lora":"some/lora","lora_scale":0.8}}""");
+
+        using var response = await emulator.Http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Unknown parameter(s): lora, lora_scale", (await response.Content.ReadFromJsonAsync<ErrorBody>(Ct))!.Error);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("hf_not-the-right-token")]
+    public async Task MissingOrWrongToken_Answers401(string? token)
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        using var response = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, token), Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(1, (await emulator.StatsAsync()).Count(EmulatorOptions.FluxSchnell, 401));
+    }
+
+    [Fact]
+    public async Task FreeTier_DeniesDevWith400_AndServesSchnell()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Tier"] = "free" });
+
+        using var dev = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxDev, EmulatorHost.Token), Ct);
+        using var schnell = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, dev.StatusCode);
+        Assert.Equal("Model access denied. Upgrade to PRO.", (await dev.Content.ReadFromJsonAsync<ErrorBody>(Ct))!.Error);
+        Assert.Equal(HttpStatusCode.OK, schnell.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownModel_Answers404()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        using var response = await emulator.Http.SendAsync(JsClientRequest("stabilityai/not-served", EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RateLimit_Answers429_WithRetryAfterAndRateLimitHeaders()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Emulator:RateLimitRequests"] = "1",
+            ["Emulator:RateLimitWindow"] = "00:01:00",
+        });
+
+        using var first = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+        using var second = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.InRange(second.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        Assert.Matches("t=[0-9]+", string.Join(",", second.Headers.GetValues("RateLimit")));
+    }
+
+    [Fact]
+    public async Task ColdStart_Answers503WithEstimatedTime()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:ColdStart"] = "00:00:30" });
+
+        using var response = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<ErrorBody>(Ct);
+        Assert.Contains("is currently loading", body!.Error);
+        Assert.InRange(body.Estimated_time!.Value, 1, 30);
+    }
+
+    private static HttpRequestMessage JsClientRequest(string model, string? token, string body = JsClientBody)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "models/" + model)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Headers.Accept.ParseAdd("*/*");
+        return request;
+    }
+
+#pragma warning disable IDE1006 // The wire name.
+    private sealed record ErrorBody(string Error, double? Estimated_time);
+#pragma warning restore IDE1006
+}

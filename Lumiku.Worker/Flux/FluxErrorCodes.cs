@@ -1,0 +1,19 @@
+namespace Lumiku.Worker.Flux;
+
+/// <summary>The stable error codes a failed generation records (category <see cref="FluxException.Category"/>).</summary>
+public static class FluxErrorCodes
+{
+    public const string BadRequest = "provider_bad_request";
+    public const string Unauthorized = "provider_unauthorized";
+    public const string PaymentRequired = "provider_payment_required";
+    public const string Forbidden = "provider_forbidden";
+    public const string ModelNotFound = "provider_model_not_found";
+    public const string Gone = "provider_gone";
+    public const string ValidationFailed = "provider_validation_failed";
+    public const string RateLimited = "provider_rate_limited";
+    public const string Unavailable = "provider_unavailable";
+    public const string Timeout = "provider_timeout";
+    public const string Unreachable = "provider_unreachable";
+    public const string InvalidImage = "provider_invalid_image";
+    public const string Error = "provider_error";
+}
