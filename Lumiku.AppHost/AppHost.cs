@@ -29,7 +29,8 @@ var worker = builder.AddProject<Projects.Lumiku_Worker>("worker")
     .WithForwardedSection("Worker")
     .WithForwardedSection("Flux")
     .WithForwardedSection("Telemetry")
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithProbeModelsCommand();
 
 // Hugging Face with a token; without one, the local inference emulator (run mode only).
 var hasToken = !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:huggingface-token"]);

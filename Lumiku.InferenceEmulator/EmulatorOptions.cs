@@ -17,9 +17,8 @@ public sealed class EmulatorOptions
     [RegularExpression("^(?i)(pro|free)$")]
     public string Tier { get; set; } = "pro";
 
-    /// <summary>The only bearer token accepted; anything else (or none) is 401.</summary>
-    [Required]
-    public string Token { get; set; } = "emulator-dev-token";
+    /// <summary>When set, the only bearer token accepted; unset, any non-empty bearer token is. A missing token is always 401.</summary>
+    public string? Token { get; set; }
 
     /// <summary>Comma-separated model ids served; others answer 404.</summary>
     [Required]

@@ -71,7 +71,8 @@ public static class TextToImageApi
     {
         var options = services.Options.Value;
         var authorization = http.Request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || authorization["Bearer ".Length..] != options.Token)
+        var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim() : "";
+        if (token.Length == 0 || (!string.IsNullOrEmpty(options.Token) && token != options.Token))
         {
             return Error(StatusCodes.Status401Unauthorized, "Invalid credentials in Authorization header");
         }

@@ -18,5 +18,10 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 
+if (app.Environment.IsDevelopment())
+{
+    app.MapProbeEndpoint();
+}
+
 await app.RunAsync();
 return 0;

@@ -32,6 +32,8 @@ public sealed class EmulatorHost : IAsyncDisposable
         var all = new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
+            // Pin the token so wrong-token cases answer 401 (unset, the emulator takes any token).
+            ["Emulator:Token"] = Token,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
