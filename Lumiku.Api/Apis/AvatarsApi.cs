@@ -3,7 +3,6 @@ using System.Security.Claims;
 using Lumiku.Api.Auth;
 using Lumiku.Generation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
 namespace Lumiku.Api.Apis;
@@ -22,20 +21,26 @@ public static partial class AvatarsApi
 
         api.MapGet("/", ListAvatars)
             .WithName("ListAvatars")
-            .WithSummary("The caller's avatars, newest first (cursor-paged)");
+            .WithSummary("The caller's avatars, newest first (cursor-paged)")
+            .ProducesValidationProblem();
         api.MapGet("/{id}", GetAvatar)
             .WithName("GetAvatar")
-            .WithSummary("One avatar");
+            .WithSummary("One avatar")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{id}/image", GetAvatarImage)
             .WithName("GetAvatarImage")
             .WithSummary("The avatar's image bytes, with their content type, an ETag and private immutable caching")
-            .WithDescription("download=true adds a Content-Disposition attachment header with a file name.");
+            .WithDescription("download=true adds a Content-Disposition attachment header with a file name.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPatch("/{id}", RenameAvatar)
             .WithName("RenameAvatar")
-            .WithSummary("Rename an avatar");
+            .WithSummary("Rename an avatar")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{id}", DeleteAvatar)
             .WithName("DeleteAvatar")
-            .WithSummary("Delete an avatar and its image");
+            .WithSummary("Delete an avatar and its image")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -54,7 +59,7 @@ public static partial class AvatarsApi
         return TypedResults.Ok(new AvatarListResponse([.. page.Items.Select(AvatarResponse.From)], page.Next?.Encode()));
     }
 
-    public static async Task<Results<Ok<AvatarResponse>, NotFound<ProblemDetails>>> GetAvatar(
+    public static async Task<Results<Ok<AvatarResponse>, ProblemHttpResult>> GetAvatar(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services)
@@ -63,7 +68,7 @@ public static partial class AvatarsApi
         return record is { HasImage: true } ? TypedResults.Ok(AvatarResponse.From(record)) : NotFoundProblem(id);
     }
 
-    public static async Task<Results<FileStreamHttpResult, NotFound<ProblemDetails>>> GetAvatarImage(
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetAvatarImage(
         string id,
         ClaimsPrincipal user,
         HttpContext http,
@@ -95,7 +100,7 @@ public static partial class AvatarsApi
             enableRangeProcessing: false);
     }
 
-    public static async Task<Results<Ok<AvatarResponse>, NotFound<ProblemDetails>>> RenameAvatar(
+    public static async Task<Results<Ok<AvatarResponse>, ProblemHttpResult>> RenameAvatar(
         string id,
         RenameAvatarRequest request,
         ClaimsPrincipal user,
@@ -116,7 +121,7 @@ public static partial class AvatarsApi
         return TypedResults.Ok(AvatarResponse.From(record with { Name = name }));
     }
 
-    public static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteAvatar(
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAvatar(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services,
@@ -134,12 +139,10 @@ public static partial class AvatarsApi
         return TypedResults.NoContent();
     }
 
-    public static NotFound<ProblemDetails> NotFoundProblem(string id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = "Avatar not found",
-        Detail = $"There is no avatar '{id}' for this user.",
-    });
+    public static ProblemHttpResult NotFoundProblem(string id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Avatar not found",
+        detail: $"There is no avatar '{id}' for this user.");
 
     private static string DownloadName(GenerationRecord record, string contentType)
     {

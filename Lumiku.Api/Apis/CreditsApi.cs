@@ -27,7 +27,9 @@ public static partial class CreditsApi
             .RequireAuthorization(AuthExtensions.AdminPolicy)
             .MapPost("/", GrantCredits)
             .WithName("GrantCredits")
-            .WithSummary("Grant credits to a user (admin only); recorded in their ledger");
+            .WithSummary("Grant credits to a user (admin only); recorded in their ledger")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 

@@ -32,21 +32,31 @@ public static partial class GenerationsApi
             .WithName("CreateGeneration")
             .WithSummary("Queue an avatar generation")
             .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location. Rate-limited per user (429 with Retry-After).")
-            .RequireRateLimiting(RateLimitingExtensions.SubmissionsPolicy);
+            .RequireRateLimiting(RateLimitingExtensions.SubmissionsPolicy)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/", ListGenerations)
             .WithName("ListGenerations")
-            .WithSummary("The caller's generations, newest first (cursor-paged, optionally by status)");
+            .WithSummary("The caller's generations, newest first (cursor-paged, optionally by status)")
+            .ProducesValidationProblem();
         api.MapGet("/{id}", GetGeneration)
             .WithName("GetGeneration")
-            .WithSummary("A generation's status, cost and image URL");
+            .WithSummary("A generation's status, cost and image URL")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/cancel", CancelGeneration)
             .WithName("CancelGeneration")
             .WithSummary("Cancel a queued generation and refund its credits")
-            .WithDescription("Only a queued generation can be canceled; one being processed or already finished answers 409 with its status.");
+            .WithDescription("Only a queued generation can be canceled; one being processed or already finished answers 409 with its status (generationStatus).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/{id}/events", GetGenerationEvents)
             .WithName("GetGenerationEvents")
             .WithSummary("Server-Sent Events: queued, processing, fallback, succeeded, failed, canceled")
-            .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only).");
+            .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -122,7 +132,7 @@ public static partial class GenerationsApi
         return TypedResults.Accepted($"/v1/generations/{result.GenerationId}", GenerationResponse.From(record!));
     }
 
-    public static async Task<Results<Ok<GenerationResponse>, NotFound<ProblemDetails>>> GetGeneration(
+    public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> GetGeneration(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services)
@@ -149,7 +159,7 @@ public static partial class GenerationsApi
         return TypedResults.Ok(new GenerationListResponse([.. page.Items.Select(GenerationResponse.From)], page.Next?.Encode()));
     }
 
-    public static async Task<Results<Ok<GenerationResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> CancelGeneration(
+    public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> CancelGeneration(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services)
@@ -183,7 +193,7 @@ public static partial class GenerationsApi
         return canceled is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(canceled));
     }
 
-    public static async Task<Results<ServerSentEventsResult<GenerationResponse>, NotFound<ProblemDetails>>> GetGenerationEvents(
+    public static async Task<Results<ServerSentEventsResult<GenerationResponse>, ProblemHttpResult>> GetGenerationEvents(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services,
@@ -231,12 +241,10 @@ public static partial class GenerationsApi
         return record is not null && record.UserId == user.UserId() ? record : null;
     }
 
-    public static NotFound<ProblemDetails> NotFoundProblem(string id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = "Generation not found",
-        Detail = $"There is no generation '{id}' for this user.",
-    });
+    public static ProblemHttpResult NotFoundProblem(string id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Generation not found",
+        detail: $"There is no generation '{id}' for this user.");
 
     private static Activity? StartPublishActivity()
     {

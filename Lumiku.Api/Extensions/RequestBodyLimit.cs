@@ -23,6 +23,8 @@ public static class RequestBodyLimit
         if (http.Request.ContentLength > MaxBytes)
         {
             http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            // The unread body is still on the wire: tell the client this connection ends here.
+            http.Response.Headers.Connection = "close";
             await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = http,
