@@ -18,6 +18,7 @@ var api = builder.AddProject<Projects.Lumiku_Api>("api")
     .WithEnvironment("Images__Path", imagesPath)
     .WithEnvironment("Jwt__SigningKey", jwtKey)
     .WithForwardedSection("Credits")
+    .WithForwardedSection("RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
