@@ -11,13 +11,19 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestBodyLimit();
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapGenerationsApi();
 app.MapAvatarsApi();
+app.MapPresetsApi();
+app.MapCreditsApi();
 
 if (app.Environment.IsDevelopment())
 {

@@ -19,6 +19,7 @@ var api = builder.AddProject<Projects.Lumiku_Api>("api")
     .WithEnvironment("Jwt__SigningKey", jwtKey)
     .WithForwardedSection("Credits")
     .WithForwardedSection("Telemetry")
+    .WithForwardedSection("RateLimits")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 

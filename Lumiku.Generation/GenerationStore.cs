@@ -212,6 +212,84 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
         return safe == default ? 0 : await db.StreamTrimByMinIdAsync(RedisKeys.Stream, safe.ToString()).ConfigureAwait(false);
     }
 
+    /// <summary>Rename a generation of <paramref name="userId"/>; false when it is not theirs (or gone).</summary>
+    public async Task<bool> RenameAsync(string generationId, string userId, string? name)
+    {
+        var result = await Db.ScriptEvaluateAsync(LuaScripts.Rename, [RedisKeys.Generation(generationId)], [userId, name ?? ""]).ConfigureAwait(false);
+        return (int)result == 1;
+    }
+
+    /// <summary>
+    /// Delete a succeeded generation of <paramref name="userId"/> (its record and list entry; the
+    /// ledger keeps its lines). The caller deletes the image afterwards, so a record never points
+    /// at a missing file. False when it is not theirs or not succeeded.
+    /// </summary>
+    public async Task<bool> DeleteAvatarAsync(string generationId, string userId)
+    {
+        var result = await Db.ScriptEvaluateAsync(
+            LuaScripts.DeleteAvatar,
+            [RedisKeys.Generation(generationId), RedisKeys.UserGenerations(userId)],
+            [userId, generationId]).ConfigureAwait(false);
+        return (int)result == 1;
+    }
+
+    /// <summary>
+    /// A page of the user's generations, newest first, after <paramref name="after"/>, keeping those
+    /// <paramref name="filter"/> accepts. Reads at most <paramref name="maxScanned"/> ids per call: when
+    /// a sparse filter hits that bound the page is short and its cursor continues the scan.
+    /// </summary>
+    public async Task<GenerationPage> ListAsync(
+        string userId, GenerationCursor? after, int take, Func<GenerationRecord, bool>? filter = null, int maxScanned = 1000)
+    {
+        const int Batch = 50;
+        var key = RedisKeys.UserGenerations(userId);
+        var max = after is null ? double.PositiveInfinity : after.CreatedMs;
+        var items = new List<GenerationRecord>(take + 1);
+        GenerationCursor? last = null;
+        var scanned = 0;
+        var skip = 0;
+        while (items.Count <= take && scanned < maxScanned)
+        {
+            var entries = await Db.SortedSetRangeByScoreWithScoresAsync(
+                key, double.NegativeInfinity, max, Exclude.None, Order.Descending, skip, Batch).ConfigureAwait(false);
+            skip += entries.Length;
+
+            // Equal scores come in descending id order: skip the cursor itself and those before it.
+            var fresh = entries
+                .Select(e => new GenerationCursor((long)e.Score, (string)e.Element!))
+                .Where(c => after is null || c.CreatedMs < after.CreatedMs || string.CompareOrdinal(c.Id, after.Id) < 0)
+                .ToArray();
+            var records = await Task.WhenAll(fresh.Select(c => GetAsync(c.Id))).ConfigureAwait(false);
+            for (var i = 0; i < fresh.Length && items.Count <= take; i++)
+            {
+                scanned++;
+                if (records[i] is { } record && (filter is null || filter(record)))
+                {
+                    items.Add(record);
+                }
+
+                if (items.Count <= take)
+                {
+                    last = fresh[i];
+                }
+            }
+
+            if (entries.Length < Batch)
+            {
+                // The end of the list: no next page, unless the scan bound cut it short above.
+                return items.Count > take
+                    ? new GenerationPage(items[..take], CursorOf(items[take - 1]))
+                    : new GenerationPage(items, null);
+            }
+        }
+
+        return items.Count > take
+            ? new GenerationPage(items[..take], CursorOf(items[take - 1]))
+            : new GenerationPage(items, last);
+    }
+
+    private static GenerationCursor CursorOf(GenerationRecord record) => new(record.CreatedAt.ToUnixTimeMilliseconds(), record.Id);
+
     public async Task<int> GetBalanceAsync(string userId)
     {
         var value = await Db.StringGetAsync(RedisKeys.Balance(userId)).ConfigureAwait(false);

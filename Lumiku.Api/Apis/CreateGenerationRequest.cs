@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text;
+using Lumiku.Api.Presets;
 using Lumiku.Generation;
 
 namespace Lumiku.Api.Apis;
@@ -33,7 +34,7 @@ public sealed class CreateGenerationRequest : IValidatableObject
     /// <summary><c>flux-dev</c> (default) or <c>flux-schnell</c>.</summary>
     public string? Model { get; init; }
 
-    /// <summary>A built-in style from <c>GET /v1/presets</c>.</summary>
+    /// <summary>A built-in style from <c>GET /v1/presets</c>: the prompt becomes its subject.</summary>
     [StringLength(64)]
     public string? PresetId { get; init; }
 
@@ -55,6 +56,16 @@ public sealed class CreateGenerationRequest : IValidatableObject
         else if (prompt.Length is < MinPromptLength or > MaxPromptLength)
         {
             yield return new ValidationResult($"The prompt must be {MinPromptLength} to {MaxPromptLength} characters long (it has {prompt.Length}).", [nameof(Prompt)]);
+        }
+
+        var preset = AvatarPresets.Find(PresetId);
+        if (PresetId is not null && preset is null)
+        {
+            yield return new ValidationResult($"Unknown preset; choose one of: {string.Join(", ", AvatarPresets.All.Select(p => p.Id))}.", [nameof(PresetId)]);
+        }
+        else if (preset is not null && prompt is not null && prompt.Length + preset.Overhead > MaxPromptLength)
+        {
+            yield return new ValidationResult($"With the '{preset.Id}' preset the prompt must be at most {MaxPromptLength - preset.Overhead} characters long.", [nameof(Prompt)]);
         }
 
         var negative = Normalize(NegativePrompt);
@@ -123,15 +134,23 @@ public sealed class CreateGenerationRequest : IValidatableObject
 
     private static bool HasControlCharacters(string text) => text.Any(c => char.IsControl(c) && !char.IsWhiteSpace(c));
 
-    /// <summary>The request as the queue takes it (call only after validation passed).</summary>
-    public NewGeneration ToNewGeneration(string userId) => new(
-        userId,
-        Normalize(Prompt)!,
-        Normalize(NegativePrompt),
-        Width ?? DefaultSide,
-        Height ?? DefaultSide,
-        Seed,
-        FluxModels.Resolve(Model)!,
-        Name?.Trim() is { Length: > 0 } name ? name : null,
-        PresetId);
+    /// <summary>
+    /// The request as the queue takes it (call only after validation passed). With a preset the
+    /// prompt is its subject, and the preset fills in the negative prompt and size left out.
+    /// </summary>
+    public NewGeneration ToNewGeneration(string userId)
+    {
+        var preset = AvatarPresets.Find(PresetId);
+        var prompt = Normalize(Prompt)!;
+        return new(
+            userId,
+            preset?.Expand(prompt) ?? prompt,
+            Normalize(NegativePrompt) ?? preset?.NegativePrompt,
+            Width ?? preset?.Width ?? DefaultSide,
+            Height ?? preset?.Height ?? DefaultSide,
+            Seed,
+            FluxModels.Resolve(Model)!,
+            Name?.Trim() is { Length: > 0 } name ? name : null,
+            preset?.Id);
+    }
 }

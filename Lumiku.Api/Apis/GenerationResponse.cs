@@ -14,6 +14,7 @@ public sealed record GenerationResponse(
     string Model,
     string? ModelUsed,
     bool FellBack,
+    string? FallbackReason,
     string? Name,
     string? PresetId,
     GenerationCost Cost,
@@ -34,6 +35,7 @@ public sealed record GenerationResponse(
         FluxModels.AliasOf(r.Model),
         r.ModelUsed is null ? null : FluxModels.AliasOf(r.ModelUsed),
         r.FellBack,
+        r.FellBack ? r.PrimaryError : null,
         r.Name,
         r.PresetId,
         new GenerationCost(r.Reserved, r.Charged, r.Refunded),
@@ -49,3 +51,6 @@ public sealed record GenerationCost(int Reserved, int Charged, int Refunded);
 
 /// <summary>Why a generation failed: a stable code, its category and a readable message.</summary>
 public sealed record GenerationError(string Code, string Category, string Message);
+
+/// <summary>A page of generations and the cursor of the next page (null on the last).</summary>
+public sealed record GenerationListResponse(IReadOnlyList<GenerationResponse> Items, string? NextCursor);

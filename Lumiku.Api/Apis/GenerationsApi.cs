@@ -1,19 +1,24 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lumiku.Api.Auth;
+using Lumiku.Api.RateLimiting;
 using Lumiku.Generation;
 using Lumiku.Generation.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using StackExchange.Redis;
 
 namespace Lumiku.Api.Apis;
 
 /// <summary><c>/v1/generations</c>: submit a generation and follow it.</summary>
 public static partial class GenerationsApi
 {
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
 
@@ -26,10 +31,32 @@ public static partial class GenerationsApi
         api.MapPost("/", CreateGeneration)
             .WithName("CreateGeneration")
             .WithSummary("Queue an avatar generation")
-            .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location.");
+            .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location. Rate-limited per user (429 with Retry-After).")
+            .RequireRateLimiting(RateLimitingExtensions.SubmissionsPolicy)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        api.MapGet("/", ListGenerations)
+            .WithName("ListGenerations")
+            .WithSummary("The caller's generations, newest first (cursor-paged, optionally by status)")
+            .ProducesValidationProblem();
         api.MapGet("/{id}", GetGeneration)
             .WithName("GetGeneration")
-            .WithSummary("A generation's status, cost and image URL");
+            .WithSummary("A generation's status, cost and image URL")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{id}/cancel", CancelGeneration)
+            .WithName("CancelGeneration")
+            .WithSummary("Cancel a queued generation and refund its credits")
+            .WithDescription("Only a queued generation can be canceled; one being processed or already finished answers 409 with its status (generationStatus).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/{id}/events", GetGenerationEvents)
+            .WithName("GetGenerationEvents")
+            .WithSummary("Server-Sent Events: queued, processing, fallback, succeeded, failed, canceled")
+            .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -105,13 +132,101 @@ public static partial class GenerationsApi
         return TypedResults.Accepted($"/v1/generations/{result.GenerationId}", GenerationResponse.From(record!));
     }
 
-    public static async Task<Results<Ok<GenerationResponse>, NotFound<ProblemDetails>>> GetGeneration(
+    public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> GetGeneration(
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services)
     {
         var record = await FindOwnedAsync(services.Store, id, user);
         return record is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(record));
+    }
+
+    public static async Task<Results<Ok<GenerationListResponse>, ProblemHttpResult>> ListGenerations(
+        ClaimsPrincipal user,
+        [AsParameters] GenerationServices services,
+        [AllowedValues(null, GenerationStatus.Queued, GenerationStatus.Processing, GenerationStatus.Succeeded, GenerationStatus.Failed, GenerationStatus.Canceled,
+            ErrorMessage = "The status must be queued, processing, succeeded, failed or canceled.")]
+        string? status = null,
+        [Range(1, MaxPageSize)] int limit = DefaultPageSize,
+        [StringLength(128)] string? cursor = null)
+    {
+        if (!TryParseCursor(cursor, out var after, out var problem))
+        {
+            return problem;
+        }
+
+        var page = await services.Store.ListAsync(user.UserId(), after, limit, status is null ? null : r => r.Status == status);
+        return TypedResults.Ok(new GenerationListResponse([.. page.Items.Select(GenerationResponse.From)], page.Next?.Encode()));
+    }
+
+    public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> CancelGeneration(
+        string id,
+        ClaimsPrincipal user,
+        [AsParameters] GenerationServices services)
+    {
+        var record = await FindOwnedAsync(services.Store, id, user);
+        if (record is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        var result = await services.Store.CancelAsync(id, record.UserId);
+        if (result.Status is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        if (!result.Changed)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The generation can no longer be canceled",
+                detail: result.Status == GenerationStatus.Processing
+                    ? "The generation is already being processed."
+                    : $"The generation has already finished ({result.Status}).",
+                type: "https://lumiku.dev/problems/not-cancelable",
+                extensions: new Dictionary<string, object?> { ["generationStatus"] = result.Status });
+        }
+
+        LogCanceled(services.Logger, id, result.Refunded);
+        var canceled = await services.Store.GetAsync(id);
+        return canceled is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(canceled));
+    }
+
+    public static async Task<Results<ServerSentEventsResult<GenerationResponse>, ProblemHttpResult>> GetGenerationEvents(
+        string id,
+        ClaimsPrincipal user,
+        [AsParameters] GenerationServices services,
+        IConnectionMultiplexer redis)
+    {
+        var record = await FindOwnedAsync(services.Store, id, user);
+        if (record is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        return TypedResults.ServerSentEvents(GenerationEventStream.ReadAsync(redis, services.Store, id));
+    }
+
+    /// <summary>Reads a <c>cursor</c> query value; a bad one is a 400 naming the field.</summary>
+    public static bool TryParseCursor(string? cursor, out GenerationCursor? after, out ProblemHttpResult problem)
+    {
+        problem = null!;
+        after = null;
+        if (cursor is null || GenerationCursor.TryParse(cursor, out after))
+        {
+            return true;
+        }
+
+        problem = TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>
+        {
+            ["cursor"] = ["The cursor is not one this API gave out; use the nextCursor of the previous page."],
+        })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "One or more validation errors occurred.",
+        });
+        return false;
     }
 
     /// <summary>The caller's generation, or null: another user's id is answered exactly like an unknown one.</summary>
@@ -126,12 +241,10 @@ public static partial class GenerationsApi
         return record is not null && record.UserId == user.UserId() ? record : null;
     }
 
-    public static NotFound<ProblemDetails> NotFoundProblem(string id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = "Generation not found",
-        Detail = $"There is no generation '{id}' for this user.",
-    });
+    public static ProblemHttpResult NotFoundProblem(string id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Generation not found",
+        detail: $"There is no generation '{id}' for this user.");
 
     private static Activity? StartPublishActivity()
     {
@@ -152,6 +265,9 @@ public static partial class GenerationsApi
 
     private static string Fingerprint(NewGeneration generation) =>
         Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(generation)));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} canceled by its user; {Refunded} credits refunded")]
+    private static partial void LogCanceled(ILogger logger, string generationId, int refunded);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} accepted: {Model} {Width}x{Height}")]
     private static partial void LogAccepted(ILogger logger, string generationId, string model, int width, int height);

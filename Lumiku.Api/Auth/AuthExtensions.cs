@@ -36,6 +36,19 @@ public static class AuthExtensions
             {
                 // Keep 'sub' and 'role' as they are on the wire.
                 bearer.MapInboundClaims = false;
+                bearer.Events ??= new JwtBearerEvents();
+                var previous = bearer.Events.OnMessageReceived;
+                bearer.Events.OnMessageReceived = async context =>
+                {
+                    await previous(context);
+                    // EventSource cannot send headers: the SSE route alone (as SignalR does) takes ?access_token=.
+                    if (context.Token is null
+                        && IsEventStreamRequest(context.Request)
+                        && context.Request.Query[AccessTokenParameter] is [{ Length: > 0 } token])
+                    {
+                        context.Token = token;
+                    }
+                };
                 var tvp = bearer.TokenValidationParameters;
                 tvp.ValidIssuers = [.. tvp.ValidIssuers ?? [], .. tvp.ValidIssuer is null ? Array.Empty<string>() : [tvp.ValidIssuer], jwt.Value.Issuer];
                 tvp.ValidAudiences = [.. tvp.ValidAudiences ?? [], .. tvp.ValidAudience is null ? Array.Empty<string>() : [tvp.ValidAudience], jwt.Value.Audience];
@@ -54,6 +67,17 @@ public static class AuthExtensions
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
         return builder;
     }
+
+    /// <summary>The query parameter that carries a token on the SSE route only.</summary>
+    public const string AccessTokenParameter = "access_token";
+
+    /// <summary><c>GET /v1/generations/{id}/events</c>: the only route that accepts <see cref="AccessTokenParameter"/>.</summary>
+    public static bool IsEventStreamRequest(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && request.Path.StartsWithSegments("/v1/generations", out var rest)
+        && rest.Value is { } tail
+        && tail.EndsWith("/events", StringComparison.Ordinal)
+        && tail.Count(c => c == '/') == 2;
 
     /// <summary>The caller's user id (the token's <c>sub</c>).</summary>
     public static string UserId(this ClaimsPrincipal user) =>

@@ -1,4 +1,5 @@
 using Lumiku.Api.Auth;
+using Lumiku.Api.RateLimiting;
 
 namespace Lumiku.Api.Extensions;
 
@@ -9,6 +10,8 @@ public static class Extensions
     {
         builder.AddGenerationStore();
         builder.AddLumikuAuth();
+        builder.AddLumikuRateLimits();
+        builder.AddRequestBodyLimit();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();

@@ -165,4 +165,27 @@ internal static class LuaScripts
         ledger(KEYS[2], 'grant', '', amount, bal, now, {'reason', ARGV[4]})
         return tostring(bal)
         """;
+
+    /// <summary>
+    /// Rename a generation the user owns. KEYS: gen. ARGV: userId, name ('' clears it).
+    /// Checks the owner in the script so a rename never recreates a deleted record.
+    /// </summary>
+    public const string Rename = """
+        if redis.call('HGET', KEYS[1], 'userId') ~= ARGV[1] then return 0 end
+        if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'name') else redis.call('HSET', KEYS[1], 'name', ARGV[2]) end
+        return 1
+        """;
+
+    /// <summary>
+    /// Delete a succeeded generation (an avatar) the user owns: its record and its place in the
+    /// user's list. The ledger keeps its entries. KEYS: gen, userGens. ARGV: userId, id.
+    /// Returns 1 when deleted, 0 when not the user's or not an avatar.
+    /// </summary>
+    public const string DeleteAvatar = """
+        if redis.call('HGET', KEYS[1], 'userId') ~= ARGV[1] then return 0 end
+        if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return 0 end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        return 1
+        """;
 }

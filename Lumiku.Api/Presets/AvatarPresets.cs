@@ -1,0 +1,45 @@
+namespace Lumiku.Api.Presets;
+
+/// <summary>A built-in style: a prompt template around the user's subject, with suggested settings.</summary>
+/// <param name="Template">The full prompt, with <c>{subject}</c> where the user's words go.</param>
+public sealed record AvatarPreset(
+    string Id,
+    string Name,
+    string Description,
+    string Template,
+    string? NegativePrompt,
+    int Width,
+    int Height)
+{
+    public const string SubjectPlaceholder = "{subject}";
+
+    /// <summary>The prompt this preset makes from the user's subject.</summary>
+    public string Expand(string subject) => Template.Replace(SubjectPlaceholder, subject, StringComparison.Ordinal);
+
+    /// <summary>How many characters the template adds around the subject.</summary>
+    public int Overhead => Template.Length - SubjectPlaceholder.Length;
+}
+
+/// <summary>The built-in presets (the original product's Avatar Creator styles).</summary>
+public static class AvatarPresets
+{
+    public static IReadOnlyList<AvatarPreset> All { get; } =
+    [
+        new("professional", "Professional", "A clean corporate headshot for LinkedIn or a company page.",
+            "Professional corporate headshot of {subject}, business attire, soft studio lighting, neutral grey background, sharp focus, confident friendly expression",
+            "blurry, distorted face, extra fingers, text, watermark", 1024, 1024),
+        new("casual", "Casual", "A relaxed, natural-light portrait for social profiles.",
+            "Casual portrait of {subject}, natural daylight, relaxed smile, soft bokeh background of a city park, candid photo style",
+            "blurry, distorted face, text, watermark", 1024, 1024),
+        new("creative", "Creative", "A bold, colourful illustrated avatar.",
+            "Creative digital illustration of {subject}, vibrant colours, bold graphic shapes, dramatic rim lighting, stylised avatar art",
+            "photorealistic, text, watermark", 1024, 1024),
+        new("traditional", "Traditional", "A formal portrait in traditional dress with warm, classic lighting.",
+            "Formal portrait of {subject} wearing elegant traditional attire with batik patterns, warm classic lighting, rich fabric detail, dignified pose",
+            "blurry, distorted face, text, watermark", 832, 1024),
+    ];
+
+    /// <summary>The preset with this id (case-insensitive), or null.</summary>
+    public static AvatarPreset? Find(string? id) =>
+        id is null ? null : All.FirstOrDefault(p => string.Equals(p.Id, id.Trim(), StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Lumiku.Tests.Api;
+
+/// <summary>
+/// The api in this process, for what the AppHost cannot show cheaply: how it looks in Production
+/// and the endpoints it maps. It talks to the AppHost's Redis.
+/// </summary>
+public sealed class InProcessApi(string environment, string redisConnectionString) : WebApplicationFactory<Lumiku.Api.ApiTelemetry>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(environment);
+        builder.UseSetting("ConnectionStrings:redis", redisConnectionString);
+        builder.UseSetting("Jwt:SigningKey", "an-in-process-test-signing-key-of-enough-length");
+        builder.UseSetting("Images:Path", Path.Combine(Path.GetTempPath(), "lumiku-tests", "in-process-images"));
+    }
+}

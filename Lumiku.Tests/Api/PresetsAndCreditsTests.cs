@@ -1,0 +1,55 @@
+using System.Net;
+using Lumiku.Tests.Infrastructure;
+
+namespace Lumiku.Tests.Api;
+
+/// <summary>Presets expand into prompts; credits show the balance, the prices and the ledger of a generation.</summary>
+[Collection(LumikuAppCollection.Name)]
+public sealed class PresetsAndCreditsTests(LumikuApp app)
+{
+    [Fact]
+    public async Task Presets_ListTheBuiltInStyles()
+    {
+        using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
+        var presets = await client.GetFromJsonAsync<List<PresetView>>("/v1/presets", GenerationPolling.Json);
+        Assert.Equal(["professional", "casual", "creative", "traditional"], presets!.Select(p => p.Id));
+        Assert.All(presets!, p => Assert.Contains("{subject}", p.Template, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GeneratingFromAPreset_ExpandsThePromptAndUsesItsSize()
+    {
+        using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
+        var accepted = await client.SubmitAsync(new { prompt = "a 25-year-old woman with short hair", presetId = "traditional", model = "flux-schnell" });
+        Assert.Equal(
+            "Formal portrait of a 25-year-old woman with short hair wearing elegant traditional attire with batik patterns, warm classic lighting, rich fabric detail, dignified pose",
+            accepted.Prompt);
+        Assert.Equal((832, 1024), (accepted.Width, accepted.Height));
+
+        var done = await client.WaitForTerminalAsync(accepted.Id);
+        Assert.Equal("succeeded", done.Status);
+        var avatar = await client.GetFromJsonAsync<AvatarView>($"/v1/avatars/{accepted.Id}", GenerationPolling.Json);
+        Assert.Equal("traditional", avatar!.PresetId);
+    }
+
+    [Fact]
+    public async Task Credits_ShowStarterGrantReserveAndSettle_NewestFirst()
+    {
+        using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
+        var fresh = await client.GetFromJsonAsync<CreditsView>("/v1/credits", GenerationPolling.Json);
+        Assert.Equal(100, fresh!.Balance);
+        Assert.Equal(10, fresh.Prices["flux-dev"]);
+        Assert.Equal(5, fresh.Prices["flux-schnell"]);
+
+        var accepted = await client.SubmitAsync(new { prompt = "A portrait of a chess player deep in thought", width = 256, height = 256 });
+        await client.WaitForTerminalAsync(accepted.Id);
+
+        var credits = await client.GetFromJsonAsync<CreditsView>("/v1/credits", GenerationPolling.Json);
+        Assert.Equal(90, credits!.Balance);
+        Assert.Equal(["settle", "reserve", "grant"], credits.Ledger.Select(e => e.Type));
+        Assert.Equal(10, credits.Ledger[0].Charged);
+        Assert.Equal(-10, credits.Ledger[1].Amount);
+    }
+
+    private sealed record PresetView(string Id, string Name, string Description, string Template, int Width, int Height);
+}
