@@ -1,0 +1,48 @@
+using Lumiku.LoadTest;
+
+BenchOptions options;
+try
+{
+    if (args.Contains("--help") || args.Contains("-h"))
+    {
+        Console.WriteLine(BenchOptions.Usage);
+        return 0;
+    }
+
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+// Ctrl+C cancels the run; disposing the cluster then stops every child process.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+try
+{
+    var result = await BenchRunner.RunAsync(options, cancellationToken: cancel.Token);
+    var json = result.ToJsonLine();
+    Console.WriteLine(json);
+    Console.WriteLine();
+    Console.WriteLine(result.ToMarkdown());
+    if (options.OutputPath is { } output)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        await File.AppendAllTextAsync(output, json + Environment.NewLine);
+    }
+
+    return result.Failures == 0 ? 0 : 1;
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Console.Error.WriteLine("canceled");
+    return 130;
+}
