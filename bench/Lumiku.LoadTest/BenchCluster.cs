@@ -27,7 +27,8 @@ public sealed class BenchCluster : IAsyncDisposable
     public string TempDirectory { get; }
     public string SigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     public ServiceProcess Redis { get; private set; } = null!;
-    public ServiceProcess Emulator { get; private set; } = null!;
+    /// <summary>The inference emulator, or the stub provider.</summary>
+    public ServiceProcess Provider { get; private set; } = null!;
     public ServiceProcess Api { get; private set; } = null!;
     public List<ServiceProcess> Workers { get; } = [];
     public IReadOnlyList<ServiceProcess> All => _all;
@@ -49,6 +50,7 @@ public sealed class BenchCluster : IAsyncDisposable
         var apiDll = Output(repo, "Lumiku.Api", configuration);
         var workerDll = Output(repo, "Lumiku.Worker", configuration);
         var emulatorDll = Output(repo, "Lumiku.InferenceEmulator", configuration);
+        var stubDll = options.Provider == "stub" ? Output(Path.Combine(repo, "bench"), "Lumiku.LoadTest", configuration) : "";
 
         var temp = Path.Combine(Path.GetTempPath(), "lumiku-bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Environment.ProcessId);
         Directory.CreateDirectory(temp);
@@ -57,7 +59,7 @@ public sealed class BenchCluster : IAsyncDisposable
         var cluster = new BenchCluster(temp, options.KeepTemp, log) { RepositoryRoot = repo };
         try
         {
-            await cluster.StartAllAsync(options, dotnet, apiDll, workerDll, emulatorDll, images, cancellationToken).ConfigureAwait(false);
+            await cluster.StartAllAsync(options, dotnet, apiDll, workerDll, emulatorDll, stubDll, images, cancellationToken).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -67,7 +69,7 @@ public sealed class BenchCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartAllAsync(BenchOptions options, string dotnet, string apiDll, string workerDll, string emulatorDll, string images, CancellationToken cancellationToken)
+    private async Task StartAllAsync(BenchOptions options, string dotnet, string apiDll, string workerDll, string emulatorDll, string stubDll, string images, CancellationToken cancellationToken)
     {
         // Redis first: everything else needs it.
         var redisPort = NextPort();
@@ -93,7 +95,23 @@ public sealed class BenchCluster : IAsyncDisposable
             emulatorEnv.Add(new("Emulator__ImageKb", kb.ToString(CultureInfo.InvariantCulture)));
         }
 
-        Emulator = StartDotnet("emulator", dotnet, emulatorDll, options, [.. emulatorEnv, .. options.EmulatorEnv]);
+        if (options.Provider == "stub")
+        {
+            var port = NextPort();
+            string[] stubArgs =
+            [
+                "exec", stubDll, StubProvider.Command,
+                "--image-kb", (options.ImageKb ?? 150).ToString(CultureInfo.InvariantCulture),
+                "--latency-ms", options.EmulatorLatencyMs.ToString(CultureInfo.InvariantCulture),
+                "--tier", options.Tier,
+            ];
+            Provider = Add(ServiceProcess.Start("stub", dotnet, stubArgs, Path.GetDirectoryName(stubDll)!, Path.Combine(TempDirectory, "stub.log"), port,
+                [new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"), new("ASPNETCORE_ENVIRONMENT", "Production")]));
+        }
+        else
+        {
+            Provider = StartDotnet("emulator", dotnet, emulatorDll, options, [.. emulatorEnv, .. options.EmulatorEnv]);
+        }
 
         Api = StartDotnet("api", dotnet, apiDll, options,
         [
@@ -109,7 +127,7 @@ public sealed class BenchCluster : IAsyncDisposable
             Workers.Add(StartDotnet($"worker-{i}", dotnet, workerDll, options,
             [
                 new("ConnectionStrings__redis", redis),
-                new("services__inference__http__0", $"http://127.0.0.1:{Emulator.Port}"),
+                new("services__inference__http__0", $"http://127.0.0.1:{Provider.Port}"),
                 new("Flux__BaseUrl", "http://inference/"),
                 new("Flux__Token", "bench"),
                 new("Images__Path", images),

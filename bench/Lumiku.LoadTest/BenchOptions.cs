@@ -16,6 +16,8 @@ public sealed record BenchOptions
     public int? ImageKb { get; init; } = 150;
     /// <summary><c>pro</c>: FLUX.1-dev answers; <c>free</c>: it answers 400 and every job falls back.</summary>
     public string Tier { get; init; } = "pro";
+    /// <summary><c>emulator</c> (Lumiku.InferenceEmulator) or <c>stub</c> (a fixed PNG from <see cref="StubProvider"/>).</summary>
+    public string Provider { get; init; } = "emulator";
     /// <summary>Side of the requested images (the emulator paints at this size unless told a fixed size).</summary>
     public int Side { get; init; } = 512;
     /// <summary>Distinct users the requests spread over (each has its own balance and ledger).</summary>
@@ -60,6 +62,8 @@ public sealed record BenchOptions
           --emulator-latency-ms MS   Emulator__LatencyMs (default 0)
           --image-kb KB              Emulator__ImageKb, fixed answer size; 0 = the emulator paints (default 150)
           --tier pro|free            Emulator__Tier; free makes FLUX.1-dev answer 400 (default pro)
+          --provider emulator|stub   the inference emulator, or a stub answering one fixed PNG of --image-kb
+                                     (to measure the pipeline without the emulator's painting) (default emulator)
           --side PX                  requested width and height (default 512)
           --users N                  distinct users (default 64)
           --smoke                    300 jobs, 20 warm-up, 16 connections: a quick check
@@ -122,6 +126,7 @@ public sealed record BenchOptions
                 "--emulator-latency-ms" => options with { EmulatorLatencyMs = Int() },
                 "--image-kb" => options with { ImageKb = Int() is var kb and > 0 ? kb : null },
                 "--tier" => options with { Tier = Value() is "pro" or "free" ? args[i] : throw new ArgumentException("--tier is pro or free.") },
+                "--provider" => options with { Provider = Value() is "emulator" or "stub" ? args[i] : throw new ArgumentException("--provider is emulator or stub.") },
                 "--side" => options with { Side = Int() },
                 "--users" => options with { Users = Math.Max(1, Int()) },
                 "--output" => options with { OutputPath = Value() },

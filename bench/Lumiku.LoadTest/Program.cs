@@ -1,5 +1,10 @@
 using Lumiku.LoadTest;
 
+if (args.Length > 0 && args[0] == StubProvider.Command)
+{
+    return await StubProvider.RunAsync(args);
+}
+
 BenchOptions options;
 try
 {
