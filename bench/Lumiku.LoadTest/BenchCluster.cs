@@ -34,6 +34,10 @@ public sealed class BenchCluster : IAsyncDisposable
     public IReadOnlyList<ServiceProcess> All => _all;
     public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
 
+    /// <summary>A service that has died, with the end of its log; null while all run.</summary>
+    public string? DeadProcess() =>
+        _all.FirstOrDefault(p => p.HasExited) is { } dead ? $"{dead.Name} (pid {dead.Pid}, log {dead.LogPath}):\n{dead.Tail(15)}\n" : null;
+
     public static async Task<BenchCluster> StartAsync(BenchOptions options, Action<string> log, CancellationToken cancellationToken)
     {
         var repo = options.RepositoryRoot ?? Metadata("LumikuRepositoryRoot") ?? FindRepositoryRoot();

@@ -25,7 +25,7 @@ public static class BenchRunner
             log($"warm-up: {options.Warmup} jobs at concurrency {options.Concurrency}");
             var warm = await client.SubmitAsync(options.Warmup, "warmup", cancellationToken).ConfigureAwait(false);
             Collect(warm, users, idsByUser);
-            var stuck = await tracker.WaitAllTerminalAsync(warm.Ids.OfType<string>(), options.Timeout, log, cancellationToken).ConfigureAwait(false);
+            var stuck = await tracker.WaitAllTerminalAsync(warm.Ids.OfType<string>(), options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
             log($"warm-up done: {warm.Accepted} accepted, {warm.Rejected} rejected{(warm.FirstError is null ? "" : $" (first: {warm.FirstError})")}, {stuck.Count} not terminal");
         }
 
@@ -38,7 +38,7 @@ public static class BenchRunner
         var phase = await client.SubmitAsync(options.Jobs, "run", cancellationToken).ConfigureAwait(false);
         log(Inv($"submitted in {phase.SubmitSeconds:F2} s: {phase.Accepted} accepted, {phase.Rejected} rejected{(phase.FirstError is null ? "" : $" (first: {phase.FirstError})")}"));
         var accepted = phase.Ids.OfType<string>().ToArray();
-        var notTerminal = await tracker.WaitAllTerminalAsync(accepted, options.Timeout, log, cancellationToken).ConfigureAwait(false);
+        var notTerminal = await tracker.WaitAllTerminalAsync(accepted, options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
 
         window.Stop();
         var cpuAfter = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Lumiku.LoadTest;
 
 if (args.Length > 0 && args[0] == StubProvider.Command)
@@ -23,13 +24,16 @@ catch (ArgumentException e)
     return 2;
 }
 
-// Ctrl+C cancels the run; disposing the cluster then stops every child process.
+// SIGINT or SIGTERM cancels the run; disposing the cluster then stops every child process.
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void Cancel(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
 
 try
 {
@@ -50,4 +54,9 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
     Console.Error.WriteLine("canceled");
     return 130;
+}
+catch (Exception e) when (e is InvalidOperationException or TimeoutException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"bench failed: {e.Message}");
+    return 3;
 }

@@ -48,7 +48,8 @@ public sealed class TerminalTracker : IAsyncDisposable
     /// Wait until every id is terminal or the timeout passes; returns the ids still not terminal.
     /// Events for ids not in the set (an earlier phase) are dropped.
     /// </summary>
-    public async Task<IReadOnlyCollection<string>> WaitAllTerminalAsync(IEnumerable<string> ids, TimeSpan timeout, Action<string> log, CancellationToken cancellationToken)
+    /// <param name="deadProcess">Names a service process that has exited, if any: waiting on is then pointless.</param>
+    public async Task<IReadOnlyCollection<string>> WaitAllTerminalAsync(IEnumerable<string> ids, TimeSpan timeout, Func<string?> deadProcess, Action<string> log, CancellationToken cancellationToken)
     {
         var pending = new HashSet<string>(ids, StringComparer.Ordinal);
         var started = Stopwatch.StartNew();
@@ -83,6 +84,10 @@ public sealed class TerminalTracker : IAsyncDisposable
                 }
 
                 Volatile.Write(ref _lastEventTimestamp, Stopwatch.GetTimestamp());
+                if (pending.Count > 0 && deadProcess() is { } dead)
+                {
+                    throw new InvalidOperationException($"{dead} exited during the run with {pending.Count} jobs not terminal.");
+                }
             }
 
             if (started.Elapsed - lastReport > TimeSpan.FromSeconds(5))
