@@ -5,7 +5,7 @@ namespace Lumiku.Tests.Bench;
 
 /// <summary>
 /// The load generator still works end to end: a few hundred jobs through real processes (redis-server,
-/// emulator, api, workers). Asserts outcomes and the report's shape, never throughput: CI machines are shared.
+/// the stub provider or the emulator, api, workers). Asserts outcomes and the report's shape, never throughput: CI machines are shared.
 /// </summary>
 [Trait("Category", "Bench")]
 public sealed class BenchSmokeTests
@@ -20,18 +20,19 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task Smoke_EveryJobSucceeds_AndTheJsonHasEveryFigure()
     {
-        var options = BenchOptions.Parse(["--smoke", "--quiet"]);
+        var options = BenchOptions.Parse(["--smoke", "--provider", "stub", "--quiet"]);
 
         var result = await RunAsync(options);
 
         AssertAllSucceeded(options, result);
+        Assert.InRange(result.ImageKbMean, 140, 160);
         using var json = JsonDocument.Parse(result.ToJsonLine());
         foreach (var field in JsonFields)
         {
             Assert.True(json.RootElement.TryGetProperty(field, out _), $"The JSON line lacks '{field}'.");
         }
 
-        string[] processes = ["redis", "emulator", "api", "worker-0", "loadgen"];
+        string[] processes = ["redis", "stub", "api", "worker-0", "loadgen"];
         Assert.Equal(processes, json.RootElement.GetProperty("cpuSeconds").EnumerateObject().Select(p => p.Name));
         Assert.All(json.RootElement.GetProperty("peakRssMb").EnumerateObject(), p => Assert.True(p.Value.GetDouble() > 0, $"No peak RSS for {p.Name}."));
         Assert.True(result.WorkerCpuSecondsPer1kJobs > 0);
@@ -41,13 +42,25 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task Smoke_TwoWorkersOnOneGroup_EveryJobOnce_NoDuplicateEffects()
     {
-        var options = BenchOptions.Parse(["--scenario", "two-workers", "--smoke", "--quiet"]);
+        var options = BenchOptions.Parse(["--scenario", "two-workers", "--smoke", "--provider", "stub", "--quiet"]);
 
         var result = await RunAsync(options);
 
         AssertAllSucceeded(options, result);
         Assert.Equal(2, result.Workers);
         Assert.Contains("worker-1", result.CpuSeconds.Keys);
+    }
+
+    // Few jobs: the emulator paints every image (CPU-heavy) and has crashed in SkiaSharp under long runs.
+    [Fact]
+    public async Task Smoke_AgainstTheInferenceEmulator_EveryJobSucceeds()
+    {
+        var options = BenchOptions.Parse(["--smoke", "--jobs", "60", "--warmup", "10", "--side", "256", "--quiet"]);
+
+        var result = await RunAsync(options);
+
+        AssertAllSucceeded(options, result);
+        Assert.Contains("emulator", result.CpuSeconds.Keys);
     }
 
     private static Task<BenchResult> RunAsync(BenchOptions options) =>
