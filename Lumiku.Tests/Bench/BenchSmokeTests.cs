@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Lumiku.LoadTest;
+
+namespace Lumiku.Tests.Bench;
+
+/// <summary>
+/// The load generator still works end to end: a few hundred jobs through real processes (redis-server,
+/// the stub provider or the emulator, api, workers). Asserts outcomes and the report's shape, never throughput: CI machines are shared.
+/// </summary>
+[Trait("Category", "Bench")]
+public sealed class BenchSmokeTests
+{
+    private static readonly string[] JsonFields =
+    [
+        "scenario", "jobs", "accepted", "acceptedPerSec", "apiP50Ms", "apiP99Ms", "endToEndPerSec",
+        "workerCpuSecondsPer1kJobs", "cpuSeconds", "peakRssMb", "failures", "non202", "failedGenerations",
+        "succeeded", "notTerminal", "ledgerMismatches", "windowSeconds", "otherCpuSeconds",
+    ];
+
+    [Fact]
+    public async Task Smoke_EveryJobSucceeds_AndTheJsonHasEveryFigure()
+    {
+        var options = BenchOptions.Parse(["--smoke", "--provider", "stub", "--quiet"]);
+
+        var result = await RunAsync(options);
+
+        AssertAllSucceeded(options, result);
+        Assert.InRange(result.ImageKbMean, 140, 160);
+        using var json = JsonDocument.Parse(result.ToJsonLine());
+        foreach (var field in JsonFields)
+        {
+            Assert.True(json.RootElement.TryGetProperty(field, out _), $"The JSON line lacks '{field}'.");
+        }
+
+        string[] processes = ["redis", "stub", "api", "worker-0", "loadgen"];
+        Assert.Equal(processes, json.RootElement.GetProperty("cpuSeconds").EnumerateObject().Select(p => p.Name));
+        Assert.All(json.RootElement.GetProperty("peakRssMb").EnumerateObject(), p => Assert.True(p.Value.GetDouble() > 0, $"No peak RSS for {p.Name}."));
+        Assert.True(result.WorkerCpuSecondsPer1kJobs > 0);
+        Assert.Contains("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s |", result.ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Smoke_TwoWorkersOnOneGroup_EveryJobOnce_NoDuplicateEffects()
+    {
+        var options = BenchOptions.Parse(["--scenario", "two-workers", "--smoke", "--provider", "stub", "--quiet"]);
+
+        var result = await RunAsync(options);
+
+        AssertAllSucceeded(options, result);
+        Assert.Equal(2, result.Workers);
+        Assert.Contains("worker-1", result.CpuSeconds.Keys);
+    }
+
+    // Few jobs: the emulator paints every image (CPU-heavy) and has crashed in SkiaSharp under long runs.
+    [Fact]
+    public async Task Smoke_AgainstTheInferenceEmulator_EveryJobSucceeds()
+    {
+        var options = BenchOptions.Parse(["--smoke", "--jobs", "60", "--warmup", "10", "--side", "256", "--quiet"]);
+
+        var result = await RunAsync(options);
+
+        AssertAllSucceeded(options, result);
+        Assert.Contains("emulator", result.CpuSeconds.Keys);
+    }
+
+    private static Task<BenchResult> RunAsync(BenchOptions options) =>
+        BenchRunner.RunAsync(options with { Timeout = TimeSpan.FromSeconds(45) }, line => TestContext.Current.TestOutputHelper?.WriteLine(line), TestContext.Current.CancellationToken);
+
+    private static void AssertAllSucceeded(BenchOptions options, BenchResult result)
+    {
+        Assert.Equal(options.Jobs, result.Accepted);
+        Assert.Equal(0, result.Non202);
+        Assert.Equal(0, result.NotTerminal);
+        Assert.Equal(0, result.FailedGenerations);
+        Assert.Equal(options.Jobs, result.Succeeded);
+        Assert.Equal(0, result.Failures);
+        // Every user's balance and ledger match their jobs: no charge or refund twice, none lost.
+        Assert.Equal(0, result.LedgerMismatches);
+    }
+}

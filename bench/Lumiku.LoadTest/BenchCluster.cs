@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+
+namespace Lumiku.LoadTest;
+
+/// <summary>
+/// redis-server, the inference emulator, the api and N workers as real processes outside the
+/// AppHost, with the environment the AppHost would give them.
+/// </summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    private readonly List<ServiceProcess> _all = [];
+    private readonly HashSet<int> _ports = [];
+    private readonly bool _keepTemp;
+    private readonly Action<string> _log;
+
+    private BenchCluster(string tempDirectory, bool keepTemp, Action<string> log)
+    {
+        TempDirectory = tempDirectory;
+        _keepTemp = keepTemp;
+        _log = log;
+    }
+
+    public string RepositoryRoot { get; private init; } = "";
+    public string TempDirectory { get; }
+    public string SigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+    public ServiceProcess Redis { get; private set; } = null!;
+    /// <summary>The inference emulator, or the stub provider.</summary>
+    public ServiceProcess Provider { get; private set; } = null!;
+    public ServiceProcess Api { get; private set; } = null!;
+    public List<ServiceProcess> Workers { get; } = [];
+    public IReadOnlyList<ServiceProcess> All => _all;
+    public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
+
+    /// <summary>A service that has died, with the end of its log; null while all run.</summary>
+    public string? DeadProcess() =>
+        _all.FirstOrDefault(p => p.HasExited) is { } dead ? $"{dead.Name} (pid {dead.Pid}, log {dead.LogPath}):\n{dead.Tail(15)}\n" : null;
+
+    public static async Task<BenchCluster> StartAsync(BenchOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var repo = options.RepositoryRoot ?? Metadata("LumikuRepositoryRoot") ?? FindRepositoryRoot();
+        var configuration = options.Configuration ?? Metadata("LumikuConfiguration") ?? "Release";
+        var dotnet = FindDotnetHost();
+        if (options.Build)
+        {
+            foreach (var project in new[] { "Lumiku.Api", "Lumiku.Worker", "Lumiku.InferenceEmulator" })
+            {
+                await BuildAsync(dotnet, Path.Combine(repo, project, project + ".csproj"), configuration, log, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var apiDll = Output(repo, "Lumiku.Api", configuration);
+        var workerDll = Output(repo, "Lumiku.Worker", configuration);
+        var emulatorDll = Output(repo, "Lumiku.InferenceEmulator", configuration);
+        var stubDll = options.Provider == "stub" ? Output(Path.Combine(repo, "bench"), "Lumiku.LoadTest", configuration) : "";
+
+        var temp = Path.Combine(Path.GetTempPath(), "lumiku-bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Environment.ProcessId);
+        Directory.CreateDirectory(temp);
+        var images = Path.Combine(temp, "images");
+        Directory.CreateDirectory(images);
+        var cluster = new BenchCluster(temp, options.KeepTemp, log) { RepositoryRoot = repo };
+        try
+        {
+            await cluster.StartAllAsync(options, dotnet, apiDll, workerDll, emulatorDll, stubDll, images, cancellationToken).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartAllAsync(BenchOptions options, string dotnet, string apiDll, string workerDll, string emulatorDll, string stubDll, string images, CancellationToken cancellationToken)
+    {
+        // Redis first: everything else needs it.
+        var redisPort = NextPort();
+        List<string> redisArgs = ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", TempDirectory, "--save", ""];
+        redisArgs.AddRange(options.RedisPersistence == "aof"
+            ? ["--appendonly", "yes", "--appendfsync", "everysec"]
+            : ["--appendonly", "no"]);
+        Redis = Add(ServiceProcess.Start("redis", options.RedisServer, redisArgs, TempDirectory, Path.Combine(TempDirectory, "redis.log"), redisPort, []));
+        await Redis.WaitListeningAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        _log($"redis-server on {redisPort} (persistence {options.RedisPersistence}), temp {TempDirectory}");
+
+        var redis = $"127.0.0.1:{redisPort}";
+        var starter = options.StarterGrant.ToString(CultureInfo.InvariantCulture);
+
+        // Emulator: Emulator__* from the flags; any other Emulator__* already in our environment is inherited.
+        List<KeyValuePair<string, string>> emulatorEnv =
+        [
+            new("Emulator__LatencyMs", options.EmulatorLatencyMs.ToString(CultureInfo.InvariantCulture)),
+            new("Emulator__Tier", options.Tier),
+        ];
+        if (options.ImageKb is { } kb)
+        {
+            emulatorEnv.Add(new("Emulator__ImageKb", kb.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (options.Provider == "stub")
+        {
+            var port = NextPort();
+            string[] stubArgs =
+            [
+                "exec", stubDll, StubProvider.Command,
+                "--image-kb", (options.ImageKb ?? 150).ToString(CultureInfo.InvariantCulture),
+                "--latency-ms", options.EmulatorLatencyMs.ToString(CultureInfo.InvariantCulture),
+                "--tier", options.Tier,
+            ];
+            Provider = Add(ServiceProcess.Start("stub", dotnet, stubArgs, Path.GetDirectoryName(stubDll)!, Path.Combine(TempDirectory, "stub.log"), port,
+                [new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"), new("ASPNETCORE_ENVIRONMENT", "Production")]));
+        }
+        else
+        {
+            Provider = StartDotnet("emulator", dotnet, emulatorDll, options, [.. emulatorEnv, .. options.EmulatorEnv]);
+        }
+
+        Api = StartDotnet("api", dotnet, apiDll, options,
+        [
+            new("ConnectionStrings__redis", redis),
+            new("Jwt__SigningKey", SigningKey),
+            new("Images__Path", images),
+            new("Credits__StarterGrant", starter),
+            .. options.ApiEnv,
+        ]);
+
+        for (var i = 0; i < options.Workers; i++)
+        {
+            Workers.Add(StartDotnet($"worker-{i}", dotnet, workerDll, options,
+            [
+                new("ConnectionStrings__redis", redis),
+                new("services__inference__http__0", $"http://127.0.0.1:{Provider.Port}"),
+                new("Flux__BaseUrl", "http://inference/"),
+                new("Flux__Token", "bench"),
+                new("Images__Path", images),
+                new("Credits__StarterGrant", starter),
+                new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
+                new("Worker__ConsumerName", $"bench-worker-{i}"),
+                .. options.WorkerEnv,
+            ]));
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var started = Stopwatch.StartNew();
+        await Task.WhenAll(_all.Where(p => p != Redis).Select(p => p.WaitHealthyAsync(http, TimeSpan.FromSeconds(90), cancellationToken))).ConfigureAwait(false);
+        _log($"healthy in {started.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", _all.Select(p => $"{p.Name} pid {p.Pid} :{p.Port}")));
+    }
+
+    private ServiceProcess StartDotnet(string name, string dotnet, string dll, BenchOptions options, IEnumerable<KeyValuePair<string, string>> roleEnv)
+    {
+        var port = NextPort();
+        List<KeyValuePair<string, string>> env =
+        [
+            // What the AppHost sets for a project resource, minus the dashboard's OTLP endpoint.
+            new("ASPNETCORE_ENVIRONMENT", "Production"),
+            new("DOTNET_ENVIRONMENT", "Production"),
+            new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
+            new("OTEL_SERVICE_NAME", name),
+        ];
+        if (options.LogLevel is { } level)
+        {
+            env.Add(new("Logging__LogLevel__Default", level));
+        }
+
+        env.AddRange(options.Env);
+        env.AddRange(roleEnv);
+        return Add(ServiceProcess.Start(name, dotnet, ["exec", dll], Path.GetDirectoryName(dll)!, Path.Combine(TempDirectory, name + ".log"), port, env));
+    }
+
+    private ServiceProcess Add(ServiceProcess process)
+    {
+        _all.Add(process);
+        return process;
+    }
+
+    private int NextPort()
+    {
+        while (true)
+        {
+            var port = ServiceProcess.FreePort();
+            if (_ports.Add(port))
+            {
+                return port;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Services before Redis, so they do not log a storm of connection errors.
+        foreach (var process in Enumerable.Reverse(_all))
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (!_keepTemp)
+        {
+            try
+            {
+                Directory.Delete(TempDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+        else
+        {
+            _log($"kept {TempDirectory}");
+        }
+    }
+
+    private static string Output(string repo, string project, string configuration)
+    {
+        var dll = Path.Combine(repo, project, "bin", configuration, "net10.0", project + ".dll");
+        return File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException($"{dll} is missing: build it (dotnet build -c {configuration} {project}) or pass --build.");
+    }
+
+    private static async Task BuildAsync(string dotnet, string project, string configuration, Action<string> log, CancellationToken cancellationToken)
+    {
+        log($"dotnet build -c {configuration} {Path.GetFileName(project)}");
+        var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "build", project, "-c", configuration, "-nologo", "-v", "q" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"Building {project} failed:\n{await output.ConfigureAwait(false)}\n{await error.ConfigureAwait(false)}");
+        }
+    }
+
+    private static string? Metadata(string key) =>
+        typeof(BenchCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value is { Length: > 0 } value
+            ? value
+            : null;
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Lumiku.Aspire.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (Lumiku.Aspire.sln); pass --repo.");
+    }
+
+    /// <summary>The <c>dotnet</c> host: the one the SDK runs us under, else the one on PATH.</summary>
+    private static string FindDotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+        {
+            return hostPath;
+        }
+
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "dotnet");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        // The runtime we run on lives in <root>/shared/Microsoft.NETCore.App/<version>/.
+        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        return Path.Combine(root, "dotnet");
+    }
+}

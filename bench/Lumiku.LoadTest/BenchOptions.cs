@@ -1,0 +1,182 @@
+using System.Globalization;
+
+namespace Lumiku.LoadTest;
+
+/// <summary>What one benchmark run does: a named scenario's defaults, overridden by explicit flags.</summary>
+public sealed record BenchOptions
+{
+    public string Scenario { get; init; } = "direct";
+    public int Jobs { get; init; } = 5000;
+    public int Warmup { get; init; } = 500;
+    public int Concurrency { get; init; } = 64;
+    public int Workers { get; init; } = 1;
+    public int WorkerConcurrency { get; init; } = 32;
+    public int EmulatorLatencyMs { get; init; }
+    /// <summary>Image size the emulator should answer with; null leaves the emulator's own painting.</summary>
+    public int? ImageKb { get; init; } = 150;
+    /// <summary><c>pro</c>: FLUX.1-dev answers; <c>free</c>: it answers 400 and every job falls back.</summary>
+    public string Tier { get; init; } = "pro";
+    /// <summary><c>emulator</c> (Lumiku.InferenceEmulator) or <c>stub</c> (a fixed PNG from <see cref="StubProvider"/>).</summary>
+    public string Provider { get; init; } = "emulator";
+    /// <summary>Side of the requested images (the emulator paints at this size unless told a fixed size).</summary>
+    public int Side { get; init; } = 512;
+    /// <summary>Distinct users the requests spread over (each has its own balance and ledger).</summary>
+    public int Users { get; init; } = 64;
+    /// <summary>Starter grant on api and worker; the api validates it to at most 1,000,000.</summary>
+    public int StarterGrant { get; init; } = 1_000_000;
+    public bool Smoke { get; init; }
+    public string? OutputPath { get; init; }
+    /// <summary>Build configuration of the service outputs; defaults to this tool's own.</summary>
+    public string? Configuration { get; init; }
+    /// <summary>Run <c>dotnet build</c> on the services first (otherwise their outputs must exist).</summary>
+    public bool Build { get; init; }
+    public string? RepositoryRoot { get; init; }
+    public string RedisServer { get; init; } = "redis-server";
+    /// <summary><c>aof</c> (appendonly, fsync every second, no RDB) or <c>none</c>.</summary>
+    public string RedisPersistence { get; init; } = "aof";
+    /// <summary>Overrides <c>Logging__LogLevel__Default</c> on every service; null keeps their appsettings.</summary>
+    public string? LogLevel { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    public bool KeepTemp { get; init; }
+    /// <summary>Extra environment for every service, then per role (KEY=VALUE).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+    public IReadOnlyList<KeyValuePair<string, string>> ApiEnv { get; init; } = [];
+    public IReadOnlyList<KeyValuePair<string, string>> WorkerEnv { get; init; } = [];
+    public IReadOnlyList<KeyValuePair<string, string>> EmulatorEnv { get; init; } = [];
+    /// <summary>Print progress lines to stderr.</summary>
+    public bool Verbose { get; init; } = true;
+
+    public const string Usage = """
+        Lumiku load generator: starts redis-server, the inference emulator, the api and N workers as
+        Release processes (configured the way Aspire configures them), submits generations and
+        waits until every one is terminal.
+
+        usage: dotnet run -c Release --project bench/Lumiku.LoadTest -- [options]
+
+          --scenario NAME            direct | fallback | latency-1s | two-workers | big-images (default direct)
+          --jobs N                   measured generations (default 5000)
+          --warmup N                 generations before measuring, not reported (default 500)
+          --concurrency C            client connections and submit loops (default 64)
+          --workers N                worker processes on the one consumer group (default 1)
+          --worker-concurrency N     Worker__Concurrency, jobs in flight per worker (default 32)
+          --emulator-latency-ms MS   Emulator__LatencyMs (default 0)
+          --image-kb KB              Emulator__ImageKb, fixed answer size; 0 = the emulator paints (default 150)
+          --tier pro|free            Emulator__Tier; free makes FLUX.1-dev answer 400 (default pro)
+          --provider emulator|stub   the inference emulator, or a stub answering one fixed PNG of --image-kb
+                                     (to measure the pipeline without the emulator's painting) (default emulator)
+          --side PX                  requested width and height (default 512)
+          --users N                  distinct users (default 64)
+          --smoke                    300 jobs, 20 warm-up, 16 connections: a quick check
+          --output FILE              write the JSON result there too (appends one line)
+          --configuration CFG        service build configuration (default: this tool's)
+          --build                    dotnet build the services first
+          --redis-persistence aof|none   (default aof: --appendonly yes --appendfsync everysec --save "")
+          --redis-server PATH        (default redis-server on PATH)
+          --log-level LEVEL          Logging__LogLevel__Default on every service (default: appsettings)
+          --timeout-seconds S        give up waiting for terminal states after S (default 600)
+          --env K=V                  extra environment for every service (repeatable)
+          --api-env K=V | --worker-env K=V | --emulator-env K=V   per role (repeatable)
+          --keep-temp                keep the temp folder (logs, images, AOF)
+          --quiet                    no progress on stderr
+
+        Any Emulator__* variable in this tool's environment is passed to the emulator as is.
+        """;
+
+    /// <summary>The defaults of a named scenario from issue 7.</summary>
+    public static BenchOptions ForScenario(string name) => name switch
+    {
+        "direct" => new BenchOptions { Scenario = name },
+        "fallback" => new BenchOptions { Scenario = name, Tier = "free" },
+        // 64 in flight against a 1 s provider: throughput should follow the in-flight limit (~64/s).
+        "latency-1s" => new BenchOptions { Scenario = name, EmulatorLatencyMs = 1000, WorkerConcurrency = 64, Jobs = 1000, Warmup = 64 },
+        "two-workers" => new BenchOptions { Scenario = name, Workers = 2 },
+        // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
+        "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
+        _ => new BenchOptions { Scenario = name },
+    };
+
+    /// <summary>Parse the command line; throws <see cref="ArgumentException"/> with a readable message.</summary>
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var scenarioIndex = IndexOf(args, "--scenario");
+        var options = scenarioIndex >= 0 && scenarioIndex + 1 < args.Count ? ForScenario(args[scenarioIndex + 1]) : ForScenario("direct");
+        if (args.Contains("--smoke"))
+        {
+            options = options with { Smoke = true, Jobs = 300, Warmup = 20, Concurrency = 16, Users = 8 };
+        }
+
+        List<KeyValuePair<string, string>> env = [.. options.Env], apiEnv = [], workerEnv = [], emulatorEnv = [];
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0
+                ? v
+                : throw new ArgumentException($"{arg} needs a non-negative integer.");
+
+            options = arg switch
+            {
+                "--scenario" => options with { Scenario = Value() },
+                "--smoke" => options,
+                "--jobs" => options with { Jobs = Int() },
+                "--warmup" => options with { Warmup = Int() },
+                "--concurrency" => options with { Concurrency = Math.Max(1, Int()) },
+                "--workers" => options with { Workers = Math.Max(1, Int()) },
+                "--worker-concurrency" => options with { WorkerConcurrency = Math.Max(1, Int()) },
+                "--emulator-latency-ms" => options with { EmulatorLatencyMs = Int() },
+                "--image-kb" => options with { ImageKb = Int() is var kb and > 0 ? kb : null },
+                "--tier" => options with { Tier = Value() is "pro" or "free" ? args[i] : throw new ArgumentException("--tier is pro or free.") },
+                "--provider" => options with { Provider = Value() is "emulator" or "stub" ? args[i] : throw new ArgumentException("--provider is emulator or stub.") },
+                "--side" => options with { Side = Int() },
+                "--users" => options with { Users = Math.Max(1, Int()) },
+                "--output" => options with { OutputPath = Value() },
+                "--configuration" or "-c" => options with { Configuration = Value() },
+                "--build" => options with { Build = true },
+                "--repo" => options with { RepositoryRoot = Value() },
+                "--redis-server" => options with { RedisServer = Value() },
+                "--redis-persistence" => options with { RedisPersistence = Value() is "aof" or "none" ? args[i] : throw new ArgumentException("--redis-persistence is aof or none.") },
+                "--log-level" => options with { LogLevel = Value() },
+                "--timeout-seconds" => options with { Timeout = TimeSpan.FromSeconds(Math.Max(1, Int())) },
+                "--keep-temp" => options with { KeepTemp = true },
+                "--quiet" => options with { Verbose = false },
+                "--env" => Add(env, Value(), options),
+                "--api-env" => Add(apiEnv, Value(), options),
+                "--worker-env" => Add(workerEnv, Value(), options),
+                "--emulator-env" => Add(emulatorEnv, Value(), options),
+                _ => throw new ArgumentException($"Unknown option '{arg}'."),
+            };
+        }
+
+        if (options.Jobs < 1)
+        {
+            throw new ArgumentException("--jobs must be at least 1.");
+        }
+
+        return options with { Env = env, ApiEnv = apiEnv, WorkerEnv = workerEnv, EmulatorEnv = emulatorEnv };
+    }
+
+    private static BenchOptions Add(List<KeyValuePair<string, string>> list, string pair, BenchOptions options)
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"'{pair}' is not KEY=VALUE.");
+        }
+
+        list.Add(new(pair[..eq], pair[(eq + 1)..]));
+        return options;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> args, string name)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Lumiku.LoadTest;
+
+/// <summary>The figures of one run: what the JSON line and the markdown table show.</summary>
+public sealed record BenchResult
+{
+    public required string Scenario { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required string Commit { get; init; }
+    public required int Cores { get; init; }
+    public required int Jobs { get; init; }
+    public required int Warmup { get; init; }
+    public required int Concurrency { get; init; }
+    public required int Workers { get; init; }
+    public required int WorkerConcurrency { get; init; }
+    public required int EmulatorLatencyMs { get; init; }
+    public required int? ImageKb { get; init; }
+    public required string Tier { get; init; }
+    public required string Provider { get; init; }
+    public required int Side { get; init; }
+    public required int Users { get; init; }
+    public required string RedisPersistence { get; init; }
+
+    public required int Accepted { get; init; }
+    /// <summary>Accepted per second, first request to last response.</summary>
+    public required double AcceptedPerSec { get; init; }
+    public required double ApiP50Ms { get; init; }
+    public required double ApiP99Ms { get; init; }
+    public required double ApiMaxMs { get; init; }
+    /// <summary>Terminal generations per second, first request to the last <c>completedAt</c>.</summary>
+    public required double EndToEndPerSec { get; init; }
+    public required double SubmitSeconds { get; init; }
+    public required double EndToEndSeconds { get; init; }
+    public required double QueueToDoneP50Ms { get; init; }
+    public required double QueueToDoneP99Ms { get; init; }
+
+    public required int Succeeded { get; init; }
+    public required int FailedGenerations { get; init; }
+    public required int NotTerminal { get; init; }
+    /// <summary>Requests not answered 202 (transport errors count as status 0).</summary>
+    public required int Non202 { get; init; }
+    /// <summary>Non-202 answers plus generations that failed or never finished.</summary>
+    public required int Failures { get; init; }
+    public required IReadOnlyDictionary<string, int> StatusCounts { get; init; }
+    public required IReadOnlyDictionary<string, int> ErrorCodes { get; init; }
+    public required string? FirstError { get; init; }
+    public required int FellBack { get; init; }
+    public required double ImageKbMean { get; init; }
+    /// <summary>Users whose balance or ledger length disagrees with their jobs (duplicate or lost effects).</summary>
+    public required int LedgerMismatches { get; init; }
+
+    public required double WorkerCpuSecondsPer1kJobs { get; init; }
+    /// <summary>CPU seconds per process over the measured window (first request to last terminal state).</summary>
+    public required IReadOnlyDictionary<string, double> CpuSeconds { get; init; }
+    public required IReadOnlyDictionary<string, double> PeakRssMb { get; init; }
+    public required double WindowSeconds { get; init; }
+    /// <summary>Busy CPU seconds of the whole machine in the window, all processes (other builds included).</summary>
+    public required double MachineBusyCpuSeconds { get; init; }
+    /// <summary>Busy CPU seconds that were none of ours: other engineers' builds and the rest of the machine.</summary>
+    public required double OtherCpuSeconds { get; init; }
+
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.Strict,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The summary table plus where the CPU went.</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s | worker CPU s / 1k jobs | peak RSS MB (" + string.Join(" / ", PeakRssMb.Keys) + ") | failures |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        sb.AppendLine(Inv($"| {Scenario} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
+        sb.AppendLine();
+        sb.AppendLine(Inv($"CPU in the measured window ({WindowSeconds:F1} s, {Cores} cores = {WindowSeconds * Cores:F1} CPU s available; machine busy {MachineBusyCpuSeconds:F1} s):"));
+        sb.AppendLine();
+        sb.AppendLine("| process | CPU s | CPU ms / job | share of busy CPU |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        foreach (var (name, seconds) in CpuSeconds.Append(new("other (not ours)", OtherCpuSeconds)))
+        {
+            var share = MachineBusyCpuSeconds > 0 ? seconds / MachineBusyCpuSeconds * 100 : 0;
+            sb.AppendLine(Inv($"| {name} | {seconds:F2} | {seconds * 1000 / Math.Max(1, Jobs):F3} | {share:F0}% |"));
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
