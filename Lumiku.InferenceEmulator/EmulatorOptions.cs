@@ -53,6 +53,13 @@ public sealed class EmulatorOptions
     [Range(0.0, 1.0)]
     public double Error500Rate { get; set; }
 
+    /// <summary>Share of requests answering 429 with <c>Retry-After: 1</c> and <c>RateLimit: t=1</c>, beside the fixed-window limit.</summary>
+    [Range(0.0, 1.0)]
+    public double Error429Rate { get; set; }
+
+    /// <summary>Prompts containing this text always answer 500 (a job the provider can never do); unset, none.</summary>
+    public string? FailPromptsContaining { get; set; }
+
     /// <summary>Share of requests answering 503 without <c>estimated_time</c> (unavailable, not loading).</summary>
     [Range(0.0, 1.0)]
     public double Error503Rate { get; set; }

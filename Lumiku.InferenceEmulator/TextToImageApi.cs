@@ -128,6 +128,18 @@ public static class TextToImageApi
                 statusCode: StatusCodes.Status503ServiceUnavailable));
         }
 
+        if (!string.IsNullOrEmpty(options.FailPromptsContaining) && request.Prompt.Contains(options.FailPromptsContaining, StringComparison.Ordinal))
+        {
+            return (StatusCodes.Status500InternalServerError, Results.Text("upstream inference worker crashed on this input", "text/plain", statusCode: StatusCodes.Status500InternalServerError));
+        }
+
+        if (Roll(options.Error429Rate))
+        {
+            http.Response.Headers["RateLimit"] = "\"api\";r=0;t=1";
+            http.Response.Headers.RetryAfter = "1";
+            return Error(StatusCodes.Status429TooManyRequests, "You have exceeded your rate limit. Please retry later.");
+        }
+
         if (Roll(options.Error500Rate))
         {
             // Plain text on purpose: clients must cope with non-JSON error bodies.

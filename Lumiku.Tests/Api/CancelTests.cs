@@ -19,10 +19,11 @@ public sealed class CancelTests(LumikuApp app)
         GenerationView accepted;
 
         // Hold the worker so the job stays queued; the job is submitted through the real API.
-        await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StopCommand);
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StopCommand, bound.Token);
         try
         {
-            await app.App.ResourceNotifications.WaitForResourceAsync("worker", [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart]);
+            await app.App.ResourceNotifications.WaitForResourceAsync("worker", [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart], bound.Token);
             accepted = await client.SubmitAsync(new { prompt = "A portrait that will never be painted", width = 256, height = 256 });
             Assert.Equal("queued", accepted.Status);
 
@@ -38,8 +39,9 @@ public sealed class CancelTests(LumikuApp app)
         }
         finally
         {
-            await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StartCommand);
-            await app.App.ResourceNotifications.WaitForResourceHealthyAsync("worker");
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StartCommand, restart.Token);
+            await app.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", restart.Token);
         }
 
         // The worker comes up, reads the canceled job's entry and acknowledges it without work.

@@ -24,17 +24,19 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _emulator = await StartAsync("Lumiku.InferenceEmulator", new Dictionary<string, string>
-        {
-            // Each job takes about 2 s at the provider, so a kill finds jobs in flight.
-            ["Emulator__LatencyMs"] = "2000",
-        });
     }
+
+    /// <summary>Each job takes about 2 s at the provider, so a kill or a stop finds jobs in flight.</summary>
+    private Task StartSlowEmulatorAsync() => StartEmulatorAsync(new Dictionary<string, string> { ["Emulator__LatencyMs"] = "2000" });
+
+    private async Task StartEmulatorAsync(Dictionary<string, string> settings) =>
+        _emulator = await StartAsync("Lumiku.InferenceEmulator", settings);
 
     [Fact]
     public async Task WorkerKilledWithJobsInFlight_AnotherWorkerFinishesEveryJob_ChargingOnce()
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await StartSlowEmulatorAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
         var first = await StartWorkerAsync("worker-a");
@@ -67,6 +69,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task RedisKilledBetweenAcceptAndProcessing_LosesNoAcceptedJob()
     {
+        await StartEmulatorAsync([]);
         var user = LumikuAppFixture.NewUser();
         List<string> ids;
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
@@ -86,6 +89,96 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         Assert.All(await StatusesAsync(store, ids), s => Assert.Equal(GenerationStatus.Succeeded, s));
         Assert.Equal(StarterGrant - (10 * ids.Count), await store.GetBalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task GracefulStop_LetsInFlightJobsFinish_AndLeavesTheRestQueued()
+    {
+        await StartSlowEmulatorAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        var worker = await StartWorkerAsync("worker-stopping", concurrency: 3);
+        var ids = await SubmitAsync(store, user, 8);
+        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).Count(s => s == GenerationStatus.Processing) == 3, TimeSpan.FromSeconds(60));
+        var atStop = (await Task.WhenAll(ids.Select(store.GetAsync))).Where(r => r!.Status == GenerationStatus.Processing).Select(r => r!.Id).ToList();
+
+        await worker.StopAsync(TimeSpan.FromSeconds(30));
+
+        var records = (await Task.WhenAll(ids.Select(store.GetAsync))).ToDictionary(r => r!.Id, r => r!);
+        Assert.All(atStop, id =>
+        {
+            Assert.Equal(GenerationStatus.Succeeded, records[id].Status);
+            Assert.Equal(1, records[id].Attempts);
+        });
+        // Nothing new was taken after the stop: the jobs not yet started are still queued for others.
+        Assert.All(records.Values.Where(r => r.Status != GenerationStatus.Succeeded), r => Assert.Equal(GenerationStatus.Queued, r.Status));
+        Assert.Contains(records.Values, r => r.Status == GenerationStatus.Queued);
+    }
+
+    [Fact]
+    public async Task ProviderStorm_EveryJobEndsTerminal_RefundsExactlyTheFailures()
+    {
+        const string Doomed = "[always-500]";
+        await StartEmulatorAsync(new Dictionary<string, string>
+        {
+            ["Emulator__Error503Rate"] = "0.3",
+            ["Emulator__Error429Rate"] = "0.1",
+            ["Emulator__FailPromptsContaining"] = Doomed,
+        });
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var store = Store(redis);
+        var users = Enumerable.Range(0, 4).Select(_ => LumikuAppFixture.NewUser("storm")).ToList();
+        await StartWorkerAsync("worker-storm", concurrency: 32, new Dictionary<string, string>
+        {
+            // The storm's waits, shortened: retries still happen, with the same policy.
+            ["Flux__Resilience__RetryDelay"] = "00:00:00.020",
+            ["Flux__Resilience__MaxServerDelay"] = "00:00:00.050",
+            ["Flux__Resilience__CircuitBreakerBreakDuration"] = "00:00:01",
+        });
+
+        var jobs = new List<(string Id, string User, bool Doomed)>();
+        for (var i = 0; i < 200; i++)
+        {
+            var user = users[i % users.Count];
+            var doomed = i % 10 == 3;
+            var prompt = $"A portrait of a storm chaser number {i}" + (doomed ? " " + Doomed : "");
+            var result = await store.SubmitAsync(new NewGeneration(user, prompt, null, 256, 256, i, FluxModels.Dev));
+            Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
+            jobs.Add((result.GenerationId!, user, doomed));
+        }
+
+        var ids = jobs.Select(j => j.Id).ToList();
+        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromMinutes(3));
+
+        var records = (await Task.WhenAll(ids.Select(store.GetAsync))).ToDictionary(r => r!.Id, r => r!);
+        Assert.All(jobs.Where(j => j.Doomed), j =>
+        {
+            Assert.Equal(GenerationStatus.Failed, records[j.Id].Status);
+            // Failed by the provider's answers, or deferred while the breaker was open until the delivery limit.
+            Assert.Contains(records[j.Id].ErrorCode, new[] { "provider_unavailable", "dead_lettered" });
+        });
+        Assert.All(records.Values, r =>
+        {
+            Assert.True(r.Status is GenerationStatus.Succeeded or GenerationStatus.Failed, $"{r.Id} ended {r.Status}");
+            Assert.Equal(r.Status == GenerationStatus.Failed ? r.Reserved : 0, r.Refunded);
+            Assert.Equal(r.Status == GenerationStatus.Succeeded ? r.Reserved : 0, r.Charged);
+        });
+        // Retries carry most of the survivable jobs through 40 % transient errors.
+        var survivors = jobs.Count(j => !j.Doomed && records[j.Id].Status == GenerationStatus.Succeeded);
+        var outcomes = string.Join(", ", records.Values.GroupBy(r => r.ErrorCode ?? r.Status).Select(g => $"{g.Key}: {g.Count()}"));
+        Assert.True(survivors >= 150, $"only {survivors} of 180 survivable jobs succeeded ({outcomes})");
+
+        foreach (var user in users)
+        {
+            var ledger = await store.GetFullLedgerAsync(user);
+            var failed = records.Values.Where(r => r.UserId == user && r.Status == GenerationStatus.Failed).Select(r => r.Id).ToHashSet();
+            var refunds = ledger.Where(e => e.Type == "refund").Select(e => e.GenerationId!).ToList();
+            Assert.Equal(failed.Count, refunds.Count);
+            Assert.True(failed.SetEquals(refunds));
+            Assert.All(ledger, e => Assert.True(e.Balance >= 0));
+            Assert.Equal(await store.GetBalanceAsync(user), ledger.Sum(e => e.Amount));
+        }
     }
 
     private static GenerationStore Store(IConnectionMultiplexer redis) =>
@@ -116,7 +209,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
     }
 
-    private Task<ServiceProcess> StartWorkerAsync(string name) => StartAsync("Lumiku.Worker", new Dictionary<string, string>
+    private Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null) => StartAsync("Lumiku.Worker", new Dictionary<string, string>(extra ?? [])
     {
         ["ConnectionStrings__redis"] = _redis.ConnectionString,
         ["services__inference__http__0"] = _emulator.Url,
@@ -125,7 +218,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         ["Images__Path"] = _images,
         ["Credits__StarterGrant"] = StarterGrant.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Worker__ConsumerName"] = name,
-        ["Worker__Concurrency"] = "8",
+        ["Worker__Concurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
         // A short visibility timeout so the survivor takes over within seconds.
         ["Worker__VisibilityTimeout"] = "00:00:04",
         ["Worker__ClaimInterval"] = "00:00:00.500",

@@ -30,7 +30,7 @@ public static class FluxErrorClassifier
     public static (string Code, bool Retryable, string Message) Classify(Exception exception) => exception switch
     {
         TimeoutRejectedException e => (FluxErrorCodes.Timeout, true, $"no answer within {e.Timeout.TotalSeconds:0.###} s"),
-        BrokenCircuitException => (FluxErrorCodes.Unavailable, true, "circuit open after repeated provider failures"),
+        BrokenCircuitException => (FluxErrorCodes.CircuitOpen, true, "circuit open after repeated provider failures"),
         RateLimiterRejectedException => (FluxErrorCodes.RateLimited, true, "too many concurrent provider calls in this worker"),
         HttpRequestException { InnerException: SocketException s } => (FluxErrorCodes.Unreachable, true, $"connection failed: {s.SocketErrorCode}"),
         HttpRequestException e => (FluxErrorCodes.Unreachable, true, e.Message),

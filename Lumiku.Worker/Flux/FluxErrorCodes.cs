@@ -16,4 +16,10 @@ public static class FluxErrorCodes
     public const string Unreachable = "provider_unreachable";
     public const string InvalidImage = "provider_invalid_image";
     public const string Error = "provider_error";
+
+    /// <summary>The worker's circuit breaker is open: the provider was not even asked. Not a job failure: the job is deferred.</summary>
+    public const string CircuitOpen = "provider_circuit_open";
+
+    /// <summary>Failures where the provider was never asked, so failing the job would be unfair; the consumer defers it.</summary>
+    public static bool NotAttempted(string code) => code is CircuitOpen;
 }

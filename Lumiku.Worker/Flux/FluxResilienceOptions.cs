@@ -28,9 +28,13 @@ public sealed class FluxResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:30:00")]
     public TimeSpan MaxServerDelay { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Share of failed calls in the sampling window that opens the circuit.</summary>
+    /// <summary>
+    /// Share of failed attempts in the sampling window that opens the circuit. High on purpose:
+    /// a provider failing 40 % of attempts still delivers through retries (the storm test), while
+    /// one that is down fails nearly all of them.
+    /// </summary>
     [Range(0.01, 1.0)]
-    public double CircuitBreakerFailureRatio { get; set; } = 0.5;
+    public double CircuitBreakerFailureRatio { get; set; } = 0.8;
 
     /// <summary>Calls the window must hold before the breaker judges: a few slow calls never trip it.</summary>
     [Range(2, 100_000)]

@@ -33,6 +33,7 @@ public sealed partial class GenerationConsumer(
     private readonly HashSet<Task> _inFlight = [];
     private readonly CancellationTokenSource _jobs = new();
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
+    private long _pausedUntilTicks;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,6 +52,12 @@ public sealed partial class GenerationConsumer(
             while (!stoppingToken.IsCancellationRequested)
             {
                 heartbeat.Beat();
+                if (PausedFor() is { } pause)
+                {
+                    await Task.Delay(pause, time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (!await slots.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false))
                 {
                     continue;
@@ -239,6 +246,16 @@ public sealed partial class GenerationConsumer(
                     new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model),
                     cancellationToken).ConfigureAwait(false);
             }
+            catch (FluxException e) when (FluxErrorCodes.NotAttempted(e.Code))
+            {
+                // The provider was not asked (the breaker is open): no reason to fail the user's job.
+                // Leave the entry pending; it is taken over after the visibility timeout, and the
+                // delivery limit still bounds it. Meanwhile this worker stops reading for a while.
+                PauseReading(_options.ProviderBackoff);
+                LogDeferred(generationId, e.Code, _options.ProviderBackoff.TotalSeconds);
+                activity?.SetStatus(ActivityStatusCode.Error, e.Code);
+                return;
+            }
             catch (FluxException e)
             {
                 // A classified, final provider failure: fail the generation and refund once.
@@ -323,6 +340,19 @@ public sealed partial class GenerationConsumer(
         }
     }
 
+    private void PauseReading(TimeSpan duration)
+    {
+        var until = (time.GetUtcNow() + duration).UtcTicks;
+        Interlocked.Exchange(ref _pausedUntilTicks, Math.Max(Interlocked.Read(ref _pausedUntilTicks), until));
+    }
+
+    /// <summary>How long reading stays paused (at most a second per turn, so the heartbeat keeps beating); null when not paused.</summary>
+    private TimeSpan? PausedFor()
+    {
+        var left = new DateTimeOffset(Interlocked.Read(ref _pausedUntilTicks), TimeSpan.Zero) - time.GetUtcNow();
+        return left > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(left.Ticks, TimeSpan.TicksPerSecond)) : null;
+    }
+
     private void Nudge()
     {
         if (_nudge.CurrentCount == 0)
@@ -369,6 +399,9 @@ public sealed partial class GenerationConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} failed: {ErrorCode} (status {Status}): {Error}; credits refunded")]
     private partial void LogFailed(string generationId, string errorCode, int? status, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} deferred ({ErrorCode}): left pending for a later delivery; reading paused for {PauseSeconds} s")]
+    private partial void LogDeferred(string generationId, string errorCode, double pauseSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} cut short by shutdown; left pending for another consumer")]
     private partial void LogAbandoned(string generationId);

@@ -37,6 +37,10 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan StallThreshold { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the worker stops reading after the provider circuit opened (the job is deferred, not failed).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ProviderBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often acknowledged entries are trimmed from the stream.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan TrimInterval { get; set; } = TimeSpan.FromMinutes(1);

@@ -123,6 +123,8 @@ public sealed class BenchCluster : IAsyncDisposable
             new("Jwt__SigningKey", SigningKey),
             new("Images__Path", images),
             new("Credits__StarterGrant", starter),
+            // The per-user submission limit protects the product; the bench measures the pipeline.
+            new("RateLimits__SubmissionsPerWindow", "1000000"),
             .. options.ApiEnv,
         ]);
 
