@@ -16,7 +16,12 @@ public sealed class WorkerTelemetry : IDisposable
     {
         _meter = meterFactory.Create(Name);
         GenerationsCompleted = _meter.CreateCounter<long>("lumiku.generations.completed", "{generation}", "Generations that reached a terminal state, by outcome and model.");
-        GenerationDuration = _meter.CreateHistogram<double>("lumiku.generation.duration", "s", "Time from a job's start in the worker to its terminal state.");
+        GenerationDuration = _meter.CreateHistogram(
+            "lumiku.generation.duration",
+            "s",
+            "Time from a job's start in the worker to its terminal state.",
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = Flux.FluxTelemetry.LatencyBuckets });
         Fallbacks = _meter.CreateCounter<long>("lumiku.generations.fallbacks", "{generation}", "Generations that fell back from the primary model.");
         Refunds = _meter.CreateCounter<long>("lumiku.credits.refunds", "{generation}", "Reservations refunded after a final failure.");
         DeadLetters = _meter.CreateCounter<long>("lumiku.generations.dead_letters", "{entry}", "Stream entries moved to the dead-letter stream.");

@@ -50,6 +50,8 @@ public static class RateLimitingExtensions
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        // Submissions are the only limited route, so every rejection here is a refused submission.
+        http.RequestServices.GetRequiredService<ApiTelemetry>().GenerationsRejected.Add(1, new KeyValuePair<string, object?>("reason", "rate_limited"));
 
         var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext

@@ -59,7 +59,7 @@ public sealed class TraceTests(FallbackApp app)
     }
 
     [Fact]
-    public async Task FallbackCounter_DurationHistogram_AndQueueGauges_AreReported()
+    public async Task FallbackCounter_DurationHistograms_AndQueueGauges_AreReported()
     {
         var telemetry = new ExportedTelemetry(app.TelemetryPath);
         using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
@@ -74,7 +74,13 @@ public sealed class TraceTests(FallbackApp app)
             var durations = points.Where(p => p.Name == "lumiku.generation.duration").Sum(p => p.Count ?? 0);
             var completed = points.Where(p => p.Name == "lumiku.generations.completed" && p.Tags.GetValueOrDefault("outcome") == "succeeded").Sum(p => p.Value);
             var gauges = points.Where(p => p.Name is "lumiku.queue.length" or "lumiku.queue.pending" or "lumiku.queue.lag").Select(p => p.Name).Distinct().Count();
-            if (fallbacks >= 1 && durations >= 1 && completed >= 1 && gauges == 3)
+            // Provider latency per attempt: dev's 400 and schnell's 200 are separate series.
+            var attempts = points.Where(p => p.Name == "lumiku.flux.attempt.duration" && p.Count > 0).ToList();
+            var devRefused = attempts.Any(p => p.Tags.GetValueOrDefault("lumiku.flux.model") == "black-forest-labs/FLUX.1-dev"
+                && p.Tags.GetValueOrDefault("http.response.status_code") == "400" && p.Tags.GetValueOrDefault("error.type") == "400");
+            var schnellServed = attempts.Any(p => p.Tags.GetValueOrDefault("lumiku.flux.model") == "black-forest-labs/FLUX.1-schnell"
+                && p.Tags.GetValueOrDefault("http.response.status_code") == "200" && !p.Tags.ContainsKey("error.type"));
+            if (fallbacks >= 1 && durations >= 1 && completed >= 1 && gauges == 3 && devRefused && schnellServed)
             {
                 break;
             }

@@ -12,7 +12,9 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
     {
         var current = options.CurrentValue;
         var call = new FluxCallState(request);
-        using var message = FluxRequestBuilder.Create(call, current.ProfileFor(request.Model));
+        var profile = current.ProfileFor(request.Model);
+        using var message = FluxRequestBuilder.Create(call, profile);
+        FluxLog.Requesting(logger, profile.Model, profile.Steps, profile.GuidanceScale, request.Width, request.Height, request.Seed);
         try
         {
             HttpResponseMessage response;

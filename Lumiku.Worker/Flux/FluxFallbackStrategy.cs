@@ -48,6 +48,7 @@ public sealed class FluxFallbackStrategy(FluxFallbackStrategyOptions options, IL
             new KeyValuePair<string, object?>("http.response.status_code", error.Status));
 
         var fallback = FluxRequestBuilder.CreateFallback(primary, call, options.Fallback);
+        FluxLog.Requesting(logger, options.Fallback.Model, options.Fallback.Steps, options.Fallback.GuidanceScale, call.Request.Width, call.Request.Height, call.Request.Seed);
         call.FallbackMessage = fallback;
         call.FellBack = true;
         call.PrimaryError = error;

@@ -2,7 +2,8 @@ namespace Lumiku.Worker.Flux;
 
 /// <summary>
 /// The Flux client's log events. Every provider failure carries status, reason phrase, the error
-/// parsed from the body, <c>x-request-id</c>, model and attempt; the token is never a field.
+/// parsed from the body, <c>x-request-id</c>, model and attempt. Neither the token nor the prompt
+/// is ever a field, at any level.
 /// </summary>
 public static partial class FluxLog
 {
@@ -35,4 +36,8 @@ public static partial class FluxLog
     [LoggerMessage(EventId = 3007, Level = LogLevel.Debug,
         Message = "Flux {Model} produced {Bytes} bytes of {ContentType} at attempt {Attempt} (fell back: {FellBack})")]
     public static partial void Produced(ILogger logger, string model, int bytes, string contentType, int attempt, bool fellBack);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
+        Message = "Flux {Model} requested: {Steps} steps, guidance {GuidanceScale}, {Width}x{Height}, seed {Seed}")]
+    public static partial void Requesting(ILogger logger, string model, int steps, double guidanceScale, int width, int height, long? seed);
 }

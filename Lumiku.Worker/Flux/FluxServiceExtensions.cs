@@ -11,7 +11,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <list type="number">
 /// <item>service discovery (from the service defaults: resolves <c>http://inference/</c> once per call);</item>
 /// <item>the "flux" resilience handler: rate limiter → total timeout → FLUX.1-dev→schnell fallback →
-/// retry → circuit breaker → attempt timeout (Flux/README.md says why this order).</item>
+/// retry → circuit breaker → attempt timeout (Flux/README.md says why this order);</item>
+/// <item><see cref="FluxAttemptTelemetryHandler"/>: times each attempt the pipeline lets through.</item>
 /// </list>
 /// The service defaults' standard handler is removed on purpose: its 10 s attempt and 30 s total
 /// timeouts would cut every FLUX.1-dev call short, and stacking two retry layers multiplies attempts.
@@ -28,6 +29,7 @@ public static class FluxServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FluxTelemetry>();
         builder.Services.TryAddTransient<ModelProbe>();
+        builder.Services.TryAddTransient<FluxAttemptTelemetryHandler>();
 
         var http = builder.Services.AddHttpClient<IFluxClient, FluxClient>((services, client) =>
         {
@@ -50,6 +52,8 @@ public static class FluxServiceExtensions
         http.RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         http.AddResilienceHandler(FluxResiliencePipeline.Name, FluxResiliencePipeline.Configure);
+        // Added after the resilience handler, so it is inside it: one measurement per attempt.
+        http.AddHttpMessageHandler<FluxAttemptTelemetryHandler>();
         return builder;
     }
 
