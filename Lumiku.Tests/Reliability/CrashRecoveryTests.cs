@@ -85,7 +85,15 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         await StartWorkerAsync("worker-after-restart");
         await using var reconnected = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
         var store = Store(reconnected);
-        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(90));
+        string[] last = [];
+        try
+        {
+            await WaitUntilAsync(async () => (last = await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(90));
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"not all terminal after the restart: {string.Join(",", last)}\nworker:\n{_worker?.Output}");
+        }
 
         Assert.All(await StatusesAsync(store, ids), s => Assert.Equal(GenerationStatus.Succeeded, s));
         Assert.Equal(StarterGrant - (10 * ids.Count), await store.GetBalanceAsync(user));
@@ -209,7 +217,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
     }
 
-    private Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null) => StartAsync("Lumiku.Worker", new Dictionary<string, string>(extra ?? [])
+    private ServiceProcess? _worker;
+
+    private async Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null) => _worker = await StartAsync("Lumiku.Worker", new Dictionary<string, string>(extra ?? [])
     {
         ["ConnectionStrings__redis"] = _redis.ConnectionString,
         ["services__inference__http__0"] = _emulator.Url,
