@@ -18,12 +18,9 @@ public sealed class CancelTests(LumikuApp app)
         using var client = await app.CreateApiClientAsync(user);
         GenerationView accepted;
 
-        // Hold the worker so the job stays queued; the job is submitted through the real API.
-        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StopCommand, bound.Token);
-        try
+        // Freeze the worker process so the job stays queued; the job is submitted through the real API.
+        await using (await app.FreezeWorkerAsync())
         {
-            await app.App.ResourceNotifications.WaitForResourceAsync("worker", [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart], bound.Token);
             accepted = await client.SubmitAsync(new { prompt = "A portrait that will never be painted", width = 256, height = 256 });
             Assert.Equal("queued", accepted.Status);
 
@@ -36,12 +33,6 @@ public sealed class CancelTests(LumikuApp app)
             using var again = await client.PostAsync($"/v1/generations/{accepted.Id}/cancel", null);
             var problem = await again.AssertProblemAsync(HttpStatusCode.Conflict);
             Assert.Equal("canceled", problem.GetProperty("generationStatus").GetString());
-        }
-        finally
-        {
-            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await app.App.ResourceCommands.ExecuteCommandAsync("worker", KnownResourceCommands.StartCommand, restart.Token);
-            await app.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", restart.Token);
         }
 
         // The worker comes up, reads the canceled job's entry and acknowledges it without work.

@@ -3,7 +3,7 @@ using Lumiku.Tests.Infrastructure;
 
 namespace Lumiku.Tests.Api;
 
-/// <summary>Submissions are limited per user (RateLimits:SubmissionsPerWindow, 10 a minute by default).</summary>
+/// <summary>Submissions are limited per user (RateLimits:SubmissionsPerWindow: 10 a minute by default, 60 in the test app).</summary>
 [Collection(LumikuAppCollection.Name)]
 public sealed class RateLimitTests(LumikuApp app)
 {
@@ -14,7 +14,7 @@ public sealed class RateLimitTests(LumikuApp app)
         using var other = await app.CreateApiClientAsync(LumikuAppFixture.NewUser("other"));
 
         // Invalid bodies use permits too (the limiter runs first), and cost no credits.
-        for (var i = 0; i < 10; i++)
+        for (var i = 0; i < LumikuApp.SubmissionsPerWindow; i++)
         {
             using var allowed = await greedy.PostAsJsonAsync("/v1/generations", new { prompt = "short" });
             Assert.Equal(HttpStatusCode.BadRequest, allowed.StatusCode);

@@ -71,6 +71,50 @@ public class LumikuAppFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>
+    /// Freezes this app's worker process (SIGSTOP) until the returned handle is disposed (SIGCONT),
+    /// so a job stays queued. The process is found by the image folder only this fixture gives it.
+    /// </summary>
+    public async Task<IAsyncDisposable> FreezeWorkerAsync()
+    {
+        var marker = "Images__Path=" + ImagesPath;
+        var pid = Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var p) ? p : 0)
+            .Where(p => p > 0)
+            .FirstOrDefault(p =>
+            {
+                try
+                {
+                    var cmdline = File.ReadAllText($"/proc/{p}/cmdline");
+                    return cmdline.Contains("Lumiku.Worker", StringComparison.Ordinal)
+                        && !cmdline.Contains("dotnet\0run", StringComparison.Ordinal)
+                        && File.ReadAllText($"/proc/{p}/environ").Split('\0').Contains(marker);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return false;
+                }
+            });
+        Assert.True(pid > 0, "the worker process of this app was not found");
+        await SignalAsync(pid, "-STOP");
+        return new Thaw(pid);
+    }
+
+    private static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    private sealed class Thaw(int pid) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await SignalAsync(pid, "-CONT");
+    }
+
     /// <summary>A unique user id, so tests never share balances.</summary>
     public static string NewUser(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
@@ -97,7 +141,13 @@ public class LumikuAppFixture : IAsyncLifetime
 }
 
 /// <summary>The default app: the emulator acts as a PRO account (FLUX.1-dev answers).</summary>
-public sealed class LumikuApp : LumikuAppFixture;
+public sealed class LumikuApp : LumikuAppFixture
+{
+    /// <summary>Above the default 10 so tests of 50 concurrent submits meet the credit check, not the limiter.</summary>
+    public const int SubmissionsPerWindow = 60;
+
+    protected override IEnumerable<string> Settings => [$"RateLimits:SubmissionsPerWindow={SubmissionsPerWindow}"];
+}
 
 [CollectionDefinition(Name)]
 public sealed class LumikuAppCollection : ICollectionFixture<LumikuApp>
