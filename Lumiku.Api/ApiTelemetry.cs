@@ -17,11 +17,13 @@ public sealed class ApiTelemetry : IDisposable
         _meter = meterFactory.Create(Name);
         GenerationsAccepted = _meter.CreateCounter<long>("lumiku.generations.accepted", "{generation}", "Generations accepted and queued, by model.");
         GenerationsRejected = _meter.CreateCounter<long>("lumiku.generations.rejected", "{generation}", "Submissions refused, by reason.");
+        GenerationsCanceled = _meter.CreateCounter<long>("lumiku.generations.canceled", "{generation}", "Queued generations canceled by their user (each refunded once).");
         CreditsReserved = _meter.CreateCounter<long>("lumiku.credits.reserved", "{credit}", "Credits reserved by accepted generations.");
     }
 
     public Counter<long> GenerationsAccepted { get; }
     public Counter<long> GenerationsRejected { get; }
+    public Counter<long> GenerationsCanceled { get; }
     public Counter<long> CreditsReserved { get; }
 
     public void Dispose() => _meter.Dispose();

@@ -189,6 +189,7 @@ public static partial class GenerationsApi
         }
 
         LogCanceled(services.Logger, id, result.Refunded);
+        services.Telemetry.GenerationsCanceled.Add(1);
         var canceled = await services.Store.GetAsync(id);
         return canceled is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(canceled));
     }

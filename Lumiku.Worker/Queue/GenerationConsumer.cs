@@ -209,6 +209,8 @@ public sealed partial class GenerationConsumer(
         }
 
         using var activity = StartConsumerActivity(entry, generationId);
+        // Every log event of this job (the Flux client's too) carries the generation id.
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["GenerationId"] = generationId });
         var started = time.GetTimestamp();
         telemetry.JobsInFlight.Add(1);
         try
@@ -266,6 +268,10 @@ public sealed partial class GenerationConsumer(
                 {
                     telemetry.Refunds.Add(1);
                     telemetry.GenerationsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "failed"), new KeyValuePair<string, object?>("model", generation.Model));
+                    telemetry.GenerationDuration.Record(
+                        time.GetElapsedTime(started).TotalSeconds,
+                        new KeyValuePair<string, object?>("model", generation.Model),
+                        new KeyValuePair<string, object?>("outcome", "failed"));
                 }
 
                 return;
@@ -282,7 +288,10 @@ public sealed partial class GenerationConsumer(
                 telemetry.CreditsCharged.Add(charged, new KeyValuePair<string, object?>("model", image.ModelUsed));
                 LogSucceeded(generationId, image.ModelUsed, image.FellBack, image.Bytes.Length);
                 telemetry.GenerationsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"), new KeyValuePair<string, object?>("model", image.ModelUsed));
-                telemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("model", image.ModelUsed));
+                telemetry.GenerationDuration.Record(
+                    time.GetElapsedTime(started).TotalSeconds,
+                    new KeyValuePair<string, object?>("model", image.ModelUsed),
+                    new KeyValuePair<string, object?>("outcome", "succeeded"));
                 if (image.FellBack)
                 {
                     telemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model", generation.Model));
@@ -321,7 +330,9 @@ public sealed partial class GenerationConsumer(
             activity.SetTag("messaging.operation.name", "process");
             activity.SetTag("messaging.destination.name", RedisKeys.Stream);
             activity.SetTag("messaging.consumer.group.name", RedisKeys.ConsumerGroup);
-            activity.SetTag("messaging.message.id", entry.Id.ToString());
+            // The message id is the generation id on both sides of the queue hop; the stream entry id is ours.
+            activity.SetTag("messaging.message.id", generationId);
+            activity.SetTag("lumiku.stream.entry_id", entry.Id.ToString());
             activity.SetTag("lumiku.generation.id", generationId);
         }
 
