@@ -29,6 +29,7 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
     {
         var id = NewId();
         var price = credits.Value.PriceOf(request.Model);
+        var createdAt = time.GetUtcNow().ToUnixTimeMilliseconds();
         var idemKey = idempotencyKey is null ? RedisKeys.Idempotency(request.UserId, "-") : RedisKeys.Idempotency(request.UserId, idempotencyKey);
 
         var args = new List<RedisValue>(32)
@@ -37,7 +38,7 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
             request.UserId,
             price,
             credits.Value.StarterGrant,
-            Now,
+            createdAt,
             idempotencyKey is null ? "" : fingerprint ?? "",
             traceParent ?? "",
             traceState ?? "",
@@ -68,12 +69,35 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
 
         return (string)result[0]! switch
         {
-            "accepted" => new SubmitResult(SubmitOutcome.Accepted, (string)result[1]!, ParseInt(result[2]), price),
+            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseInt(result[2]), price, Queued(id, request, price, createdAt)),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
             _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseInt(result[1]), price),
         };
     }
+
+    /// <summary>
+    /// The record the submit script writes (see <see cref="LuaScripts.Submit"/>), built here instead of
+    /// read back: empty optional fields are not stored, so they read as null.
+    /// </summary>
+    private static GenerationRecord Queued(string id, NewGeneration request, int price, long createdAtMs) => new()
+    {
+        Id = id,
+        UserId = request.UserId,
+        Status = GenerationStatus.Queued,
+        Prompt = request.Prompt,
+        NegativePrompt = NullIfEmpty(request.NegativePrompt),
+        Width = request.Width,
+        Height = request.Height,
+        Seed = request.Seed,
+        Model = request.Model,
+        Name = NullIfEmpty(request.Name),
+        PresetId = NullIfEmpty(request.PresetId),
+        Reserved = price,
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(createdAtMs),
+    };
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     public async Task<GenerationRecord?> GetAsync(string id)
     {

@@ -24,4 +24,8 @@ public enum SubmitOutcome
 }
 
 /// <summary>The result of <see cref="GenerationStore.SubmitAsync"/>.</summary>
-public sealed record SubmitResult(SubmitOutcome Outcome, string? GenerationId, int Balance, int Price);
+/// <param name="Record">
+/// When accepted: the record exactly as the submit script wrote it, so the caller can answer without
+/// reading it back. Null for every other outcome (a replay reads the earlier generation).
+/// </param>
+public sealed record SubmitResult(SubmitOutcome Outcome, string? GenerationId, int Balance, int Price, GenerationRecord? Record = null);

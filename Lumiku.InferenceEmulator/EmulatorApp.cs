@@ -33,6 +33,7 @@ public static class EmulatorApp
         builder.Services.AddSingleton<EmulatorStats>();
         builder.Services.AddSingleton<ColdStarts>();
         builder.Services.AddSingleton<FixedWindowRateLimit>();
+        builder.Services.AddSingleton<PaintedImages>();
 
         var app = builder.Build();
         app.MapDefaultEndpoints();

@@ -79,11 +79,32 @@ public sealed class EmulatorOptions
     [RegularExpression("^(?i)(bytes|json)$")]
     public string ResponseFormat { get; set; } = "bytes";
 
+    /// <summary>
+    /// Answer images of at least this many KiB: the painted PNG is padded with a private ancillary
+    /// chunk (still a valid PNG, same picture). 0 answers the painted size (about 22 KB at 512x512).
+    /// </summary>
+    [Range(0, 65_536)]
+    public int ImageKb { get; set; }
+
+    /// <summary>
+    /// <c>each</c>: every distinct prompt, seed and size is painted (then cached); <c>once</c>: one
+    /// picture per size for every request, whatever the prompt and seed, so the emulator costs next
+    /// to nothing per request (load tests).
+    /// </summary>
+    [RegularExpression("^(?i)(each|once)$")]
+    public string PaintMode { get; set; } = "each";
+
+    /// <summary>Memory for painted images kept for repeated requests; 0 paints every request.</summary>
+    [Range(0, 65_536)]
+    public int PaintCacheMb { get; set; } = 64;
+
     /// <summary>How many recent requests <c>GET /stats</c> keeps.</summary>
     [Range(1, 10_000)]
     public int RecentRequests { get; set; } = 200;
 
     public bool IsFreeTier => string.Equals(Tier, "free", StringComparison.OrdinalIgnoreCase);
+
+    public bool PaintsOnce => string.Equals(PaintMode, "once", StringComparison.OrdinalIgnoreCase);
 
     public bool AnswersJson => string.Equals(ResponseFormat, "json", StringComparison.OrdinalIgnoreCase);
 

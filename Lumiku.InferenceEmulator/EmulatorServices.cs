@@ -8,4 +8,5 @@ public sealed record EmulatorServices(
     EmulatorStats Stats,
     ColdStarts ColdStarts,
     FixedWindowRateLimit RateLimit,
-    EmulatorClock Clock);
+    EmulatorClock Clock,
+    PaintedImages Images);

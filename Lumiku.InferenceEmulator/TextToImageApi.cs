@@ -168,7 +168,7 @@ public static class TextToImageApi
             return (StatusCodes.Status200OK, Results.Bytes(Encoding.UTF8.GetBytes("<html><body>not an image</body></html>"), "image/png"));
         }
 
-        var png = AvatarPainter.Paint(request.Prompt, request.Seed, request.Width, request.Height);
+        var png = await services.Images.GetAsync(request.Prompt, request.Seed, request.Width, request.Height, http.RequestAborted);
         http.Response.Headers["x-inference-steps"] = request.Steps.ToString(CultureInfo.InvariantCulture);
         return options.AnswersJson
             ? (StatusCodes.Status200OK, Results.Json(new { data = new[] { new { b64_json = Convert.ToBase64String(png) } } }))

@@ -1,3 +1,4 @@
+using Lumiku.Api.Apis;
 using Lumiku.Api.Auth;
 using Lumiku.Api.RateLimiting;
 
@@ -13,6 +14,7 @@ public static class Extensions
         builder.AddLumikuRateLimits();
         builder.AddRequestBodyLimit();
 
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Always throw on bad requests so the handler above explains them, in every environment.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace Lumiku.Generation.Images;
 
@@ -13,14 +14,28 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
     public async Task SaveAsync(string generationId, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken = default)
     {
         var path = PathOf(generationId, contentType);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        // A bare handle and one positional write: no FileStream buffer or strategy objects per image.
+        using (var file = CreateNew(temp))
         {
-            await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await RandomAccess.WriteAsync(file, bytes, 0, cancellationToken).ConfigureAwait(false);
         }
 
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The fan-out folder is created the first time a write misses it, not checked on every write.</summary>
+    private static SafeFileHandle CreateNew(string path)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
+        }
     }
 
     public Task<StoredImage?> OpenAsync(string generationId, CancellationToken cancellationToken = default)

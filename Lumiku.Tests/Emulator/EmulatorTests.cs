@@ -122,6 +122,64 @@ public sealed class EmulatorTests
         Assert.InRange(body.Estimated_time!.Value, 1, 30);
     }
 
+    [Fact]
+    public async Task ImageKb_PadsThePng_WhichStillDecodesToTheSamePicture()
+    {
+        await using var plain = await EmulatorHost.StartAsync();
+        await using var padded = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:ImageKb"] = "150" });
+
+        using var small = await plain.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+        using var big = await padded.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+        var smallBytes = await small.Content.ReadAsByteArrayAsync(Ct);
+        var bigBytes = await big.Content.ReadAsByteArrayAsync(Ct);
+
+        Assert.InRange(bigBytes.Length, 150 * 1024, (150 * 1024) + 12);
+        Assert.True(bigBytes.AsSpan().IndexOf(PngPadding.ChunkType) > 0, "No lmKu chunk.");
+        using var expected = SkiaSharp.SKBitmap.Decode(smallBytes);
+        using var decoded = SkiaSharp.SKBitmap.Decode(bigBytes);
+        Assert.NotNull(decoded);
+        Assert.Equal((512, 512), (decoded.Width, decoded.Height));
+        Assert.Equal(expected.Bytes, decoded.Bytes);
+    }
+
+    [Fact]
+    public async Task PaintModeOnce_AnswersOnePicturePerSize_WhateverThePrompt()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:PaintMode"] = "once" });
+
+        using var first = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+        using var other = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token,
+            """{"inputs":"A watercolor fox","parameters":{"width":512,"height":512,"seed":7}}"""), Ct);
+        using var wider = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token,
+            """{"inputs":"A watercolor fox","parameters":{"width":768,"height":512,"seed":7}}"""), Ct);
+
+        var bytes = await first.Content.ReadAsByteArrayAsync(Ct);
+        Assert.Equal(bytes, await other.Content.ReadAsByteArrayAsync(Ct));
+        using var decoded = SkiaSharp.SKBitmap.Decode(await wider.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal((768, 512), (decoded.Width, decoded.Height));
+    }
+
+    [Fact]
+    public async Task ManyConcurrentRequests_PaintingEveryImage_AllGetValidPngs()
+    {
+        // Concurrent SkiaSharp painting has crashed the emulator; painting is serialized now.
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:PaintCacheMb"] = "0" });
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 48).Select(async i =>
+        {
+            using var response = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token,
+                $$$"""{"inputs":"A portrait number {{{i}}}","parameters":{"width":256,"height":256,"seed":{{{i}}}}}"""), Ct);
+            return (response.StatusCode, Bytes: await response.Content.ReadAsByteArrayAsync(Ct));
+        }));
+
+        Assert.All(answers, a =>
+        {
+            Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+            using var decoded = SkiaSharp.SKBitmap.Decode(a.Bytes);
+            Assert.Equal(256, decoded.Width);
+        });
+    }
+
     private static HttpRequestMessage JsClientRequest(string model, string? token, string body = JsClientBody)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "models/" + model)

@@ -52,7 +52,7 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
 
         var image = await FluxImageReader.ReadAsync(response, maxImageBytes, cancellationToken).ConfigureAwait(false);
         var requestId = response.Headers.TryGetValues(FluxHeaders.RequestId, out var ids) ? ids.FirstOrDefault() : null;
-        if (image.Bytes is null)
+        if (!image.IsImage)
         {
             var contentType = response.Content.Headers.ContentType?.MediaType;
             FluxLog.InvalidImage(logger, call.Model, (int)response.StatusCode, image.Problem!, contentType, requestId);
@@ -71,9 +71,12 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
             };
         }
 
-        FluxLog.Produced(logger, call.Model, image.Bytes.Length, image.ContentType!, call.Attempt, call.FellBack);
+        var bytes = image.Bytes!.Value;
+        FluxLog.Produced(logger, call.Model, bytes.Length, image.ContentType!, call.Attempt, call.FellBack);
         telemetry.Images.Add(1, Tag("lumiku.flux.model", call.Model));
-        return new FluxImage(image.Bytes, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary);
+        return image.Rented is { } rented
+            ? new FluxImage(rented, bytes.Length, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary)
+            : new FluxImage(bytes, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary);
     }
 
     private FluxException Fail(FluxException failure, Exception exception)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace Lumiku.Worker.Flux;
@@ -9,45 +10,94 @@ namespace Lumiku.Worker.Flux;
 public static class FluxImageReader
 {
     private const int MaxJsonDepth = 8;
+    private const int InitialBuffer = 64 * 1024;
 
-    /// <summary>The image bytes and their sniffed content type, or the reason there is no image.</summary>
-    public readonly record struct Result(byte[]? Bytes, string? ContentType, string? Problem);
+    /// <summary>
+    /// The image and its sniffed content type, or the reason there is no image. When
+    /// <see cref="Rented"/> is set, <see cref="Bytes"/> lives in that pooled buffer and its owner
+    /// must return it (<see cref="FluxImage"/> does on dispose).
+    /// </summary>
+    public readonly record struct Result(ReadOnlyMemory<byte>? Bytes, string? ContentType, string? Problem, byte[]? Rented = null)
+    {
+        public bool IsImage => Bytes is not null;
+    }
 
+    /// <summary>
+    /// Reads the body into a buffer rented from the shared pool, sized by Content-Length when there is
+    /// one, stopping as soon as it passes <paramref name="maxBytes"/>: no per-job Large Object Heap
+    /// allocation and no copy on the way. An image answer keeps the buffer (see
+    /// <see cref="Result.Rented"/>); any other outcome gives it back here.
+    /// </summary>
     public static async Task<Result> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
     {
-        if (response.Content.Headers.ContentLength > maxBytes)
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > maxBytes)
         {
-            return new(null, null, $"{response.Content.Headers.ContentLength} bytes is over the {maxBytes}-byte cap");
+            return new(null, null, $"{declared} bytes is over the {maxBytes}-byte cap");
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            // With a Content-Length the transport never gives more than that, so an exact buffer does.
+            var buffer = ArrayPool<byte>.Shared.Rent(declared is { } length ? Math.Max(1, (int)length) : InitialBuffer);
+            var filled = 0;
+            var kept = false;
+            try
             {
-                if (buffer.Length + read > maxBytes)
+                while (true)
                 {
-                    return new(null, null, $"the body is over the {maxBytes}-byte cap");
+                    if (filled == buffer.Length)
+                    {
+                        if (declared is not null)
+                        {
+                            break;
+                        }
+
+                        buffer = Grow(buffer, filled, maxBytes);
+                    }
+
+                    var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    filled += read;
+                    if (filled > maxBytes)
+                    {
+                        return new(null, null, $"the body is over the {maxBytes}-byte cap");
+                    }
                 }
 
-                buffer.Write(chunk, 0, read);
-            }
+                if (ImageSniffer.ContentTypeOf(buffer.AsSpan(0, filled)) is { } contentType)
+                {
+                    kept = true;
+                    return new(buffer.AsMemory(0, filled), contentType, null, buffer);
+                }
 
-            return Recognise(buffer.ToArray(), maxBytes);
+                // Not an image as it stands: a JSON answer's image is decoded into an array of its own.
+                return Recognise(buffer.AsMemory(0, filled), maxBytes);
+            }
+            finally
+            {
+                if (!kept)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
     }
 
-    public static Result Recognise(byte[] body, int maxBytes)
+    /// <summary>Recognise a body held in memory; an image result points into <paramref name="body"/>.</summary>
+    public static Result Recognise(ReadOnlyMemory<byte> body, int maxBytes)
     {
-        if (ImageSniffer.ContentTypeOf(body) is { } contentType)
+        if (ImageSniffer.ContentTypeOf(body.Span) is { } contentType)
         {
             return new(body, contentType, null);
         }
 
-        var text = body.AsSpan().TrimStart(" \t\r\n"u8);
+        var text = body.Span.TrimStart(" \t\r\n"u8);
         if (text.Length > 0 && text[0] is (byte)'{' or (byte)'[')
         {
             try
@@ -67,6 +117,16 @@ public static class FluxImageReader
         }
 
         return new(null, null, body.Length == 0 ? "an empty body" : $"{body.Length} bytes that are not PNG, JPEG or WebP");
+    }
+
+    private static byte[] Grow(byte[] buffer, int filled, int maxBytes)
+    {
+        // One byte past the cap is enough to tell "over the cap".
+        var size = (int)Math.Min((long)maxBytes + 1, Math.Max(buffer.Length * 2L, InitialBuffer));
+        var bigger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan(0, filled).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
     }
 
     private static byte[]? FindBase64Image(JsonElement element, int maxBytes, int depth)

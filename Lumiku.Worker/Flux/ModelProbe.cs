@@ -74,7 +74,7 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         var started = time.GetTimestamp();
         try
         {
-            var image = await flux.GenerateAsync(new FluxRequest(Prompt, null, Side, Side, 42, model) { AllowFallback = false }, cancellationToken).ConfigureAwait(false);
+            using var image = await flux.GenerateAsync(new FluxRequest(Prompt, null, Side, Side, 42, model) { AllowFallback = false }, cancellationToken).ConfigureAwait(false);
             return new ProbeResult(model, true, 200, time.GetElapsedTime(started), image.Bytes.Length, image.ContentType, null, null);
         }
         catch (FluxException e)

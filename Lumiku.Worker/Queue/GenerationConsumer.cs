@@ -278,15 +278,21 @@ public sealed partial class GenerationConsumer(
             }
 
             // Image first, then the state change: a crash in between leaves an orphan file, never
-            // a succeeded record without its image.
-            await images.SaveAsync(generationId, image.Bytes, image.ContentType, cancellationToken).ConfigureAwait(false);
+            // a succeeded record without its image. The image's pooled buffer goes back once stored.
+            int imageBytes;
+            using (image)
+            {
+                imageBytes = image.Bytes.Length;
+                await images.SaveAsync(generationId, image.Bytes, image.ContentType, cancellationToken).ConfigureAwait(false);
+            }
+
             activity?.SetTag("gen_ai.response.model", image.ModelUsed);
             activity?.SetTag("lumiku.generation.fell_back", image.FellBack);
-            var completed = await store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, image.Bytes.Length).ConfigureAwait(false);
+            var completed = await store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes).ConfigureAwait(false);
             if (completed is { } charged)
             {
                 telemetry.CreditsCharged.Add(charged, new KeyValuePair<string, object?>("model", image.ModelUsed));
-                LogSucceeded(generationId, image.ModelUsed, image.FellBack, image.Bytes.Length);
+                LogSucceeded(generationId, image.ModelUsed, image.FellBack, imageBytes);
                 telemetry.GenerationsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"), new KeyValuePair<string, object?>("model", image.ModelUsed));
                 telemetry.GenerationDuration.Record(
                     time.GetElapsedTime(started).TotalSeconds,
@@ -402,7 +408,8 @@ public sealed partial class GenerationConsumer(
     [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} failed {MaxDeliveries} deliveries: dead-lettered and refunded")]
     private partial void LogDeadLettered(string generationId, int maxDeliveries);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId}: {Model} {Width}x{Height}, attempt {Attempt}")]
+    // Debug: the outcome line below (succeeded or failed) is the one Information line per job.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Generation {GenerationId}: {Model} {Width}x{Height}, attempt {Attempt}")]
     private partial void LogProcessing(string generationId, string model, int width, int height, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} succeeded with {ModelUsed} (fell back: {FellBack}), {Bytes} bytes")]

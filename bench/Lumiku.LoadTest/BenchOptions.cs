@@ -12,13 +12,17 @@ public sealed record BenchOptions
     public int Workers { get; init; } = 1;
     public int WorkerConcurrency { get; init; } = 32;
     public int EmulatorLatencyMs { get; init; }
-    /// <summary>Image size the emulator should answer with; null leaves the emulator's own painting.</summary>
+    /// <summary>Image size the emulator answers with (<c>Emulator__ImageKb</c>); null answers the painted size.</summary>
     public int? ImageKb { get; init; } = 150;
     /// <summary><c>pro</c>: FLUX.1-dev answers; <c>free</c>: it answers 400 and every job falls back.</summary>
     public string Tier { get; init; } = "pro";
-    /// <summary><c>emulator</c> (Lumiku.InferenceEmulator) or <c>stub</c> (a fixed PNG from <see cref="StubProvider"/>).</summary>
-    public string Provider { get; init; } = "emulator";
-    /// <summary>Side of the requested images (the emulator paints at this size unless told a fixed size).</summary>
+    /// <summary>
+    /// <c>Emulator__PaintMode</c>: <c>once</c> paints one picture per size and answers it to every
+    /// request (the "zero-latency stand-in returning 150 KB images"); <c>each</c> paints every
+    /// distinct request (about 17 ms of CPU at 512x512, so the emulator becomes the bottleneck).
+    /// </summary>
+    public string PaintMode { get; init; } = "once";
+    /// <summary>Side of the requested images.</summary>
     public int Side { get; init; } = 512;
     /// <summary>Distinct users the requests spread over (each has its own balance and ledger).</summary>
     public int Users { get; init; } = 64;
@@ -60,10 +64,10 @@ public sealed record BenchOptions
           --workers N                worker processes on the one consumer group (default 1)
           --worker-concurrency N     Worker__Concurrency, jobs in flight per worker (default 32)
           --emulator-latency-ms MS   Emulator__LatencyMs (default 0)
-          --image-kb KB              Emulator__ImageKb, fixed answer size; 0 = the emulator paints (default 150)
+          --image-kb KB              Emulator__ImageKb: answers padded to at least KB; 0 = as painted (default 150)
           --tier pro|free            Emulator__Tier; free makes FLUX.1-dev answer 400 (default pro)
-          --provider emulator|stub   the inference emulator, or a stub answering one fixed PNG of --image-kb
-                                     (to measure the pipeline without the emulator's painting) (default emulator)
+          --paint-mode once|each     Emulator__PaintMode: one picture per size for every request, or paint
+                                     every distinct request (about 17 ms CPU each at 512px) (default once)
           --side PX                  requested width and height (default 512)
           --users N                  distinct users (default 64)
           --smoke                    300 jobs, 20 warm-up, 16 connections: a quick check
@@ -126,7 +130,7 @@ public sealed record BenchOptions
                 "--emulator-latency-ms" => options with { EmulatorLatencyMs = Int() },
                 "--image-kb" => options with { ImageKb = Int() is var kb and > 0 ? kb : null },
                 "--tier" => options with { Tier = Value() is "pro" or "free" ? args[i] : throw new ArgumentException("--tier is pro or free.") },
-                "--provider" => options with { Provider = Value() is "emulator" or "stub" ? args[i] : throw new ArgumentException("--provider is emulator or stub.") },
+                "--paint-mode" => options with { PaintMode = Value() is "once" or "each" ? args[i] : throw new ArgumentException("--paint-mode is once or each.") },
                 "--side" => options with { Side = Int() },
                 "--users" => options with { Users = Math.Max(1, Int()) },
                 "--output" => options with { OutputPath = Value() },

@@ -20,7 +20,7 @@ public sealed record BenchResult
     public required int EmulatorLatencyMs { get; init; }
     public required int? ImageKb { get; init; }
     public required string Tier { get; init; }
-    public required string Provider { get; init; }
+    public required string PaintMode { get; init; }
     public required int Side { get; init; }
     public required int Users { get; init; }
     public required string RedisPersistence { get; init; }

@@ -79,7 +79,7 @@ public static class BenchRunner
             EmulatorLatencyMs = options.EmulatorLatencyMs,
             ImageKb = options.ImageKb,
             Tier = options.Tier,
-            Provider = options.Provider,
+            PaintMode = options.PaintMode,
             Side = options.Side,
             Users = options.Users,
             RedisPersistence = options.RedisPersistence,

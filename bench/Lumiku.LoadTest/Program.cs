@@ -1,11 +1,6 @@
 using System.Runtime.InteropServices;
 using Lumiku.LoadTest;
 
-if (args.Length > 0 && args[0] == StubProvider.Command)
-{
-    return await StubProvider.RunAsync(args);
-}
-
 BenchOptions options;
 try
 {
