@@ -31,6 +31,10 @@ public sealed partial class GenerationConsumer(
     private readonly string _consumer = options.Value.ResolveConsumerName();
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private readonly HashSet<Task> _inFlight = [];
+
+    // Entry ids this process is working on: XAUTOCLAIM also returns our own entries once they are
+    // idle past the visibility timeout (a slow job), and those must not be started a second time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _inFlightEntries = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _jobs = new();
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
     private long _pausedUntilTicks;
@@ -94,6 +98,13 @@ public sealed partial class GenerationConsumer(
 
                 foreach (var entry in entries)
                 {
+                    var entryId = entry.Id.ToString();
+                    if (!_inFlightEntries.TryAdd(entryId, 0))
+                    {
+                        slots.Release();
+                        continue;
+                    }
+
                     var task = Task.Run(() => ProcessAsync(entry, _jobs.Token), CancellationToken.None);
                     lock (_inFlight)
                     {
@@ -108,6 +119,7 @@ public sealed partial class GenerationConsumer(
                                 _inFlight.Remove(t);
                             }
 
+                            _inFlightEntries.TryRemove(entryId, out _);
                             slots.Release();
                         },
                         CancellationToken.None,
