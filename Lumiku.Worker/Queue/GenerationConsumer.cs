@@ -38,6 +38,8 @@ public sealed partial class GenerationConsumer(
     private readonly CancellationTokenSource _jobs = new();
     private DateTimeOffset _nextClaim = DateTimeOffset.MinValue;
     private long _pausedUntilTicks;
+    private RedisValue _ownPendingCursor = StreamPosition.Beginning;
+    private bool _ownPendingDrained;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -49,7 +51,6 @@ public sealed partial class GenerationConsumer(
 
         var slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
         var pollInterval = MinPollInterval;
-        var ownPendingDrained = false;
 
         try
         {
@@ -76,7 +77,7 @@ public sealed partial class GenerationConsumer(
                 StreamEntry[] entries;
                 try
                 {
-                    entries = await ReadAsync(db, free, ownPendingDrained).ConfigureAwait(false);
+                    entries = await ReadAsync(db, free).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {
@@ -84,11 +85,6 @@ public sealed partial class GenerationConsumer(
                     LogReadFailed(e);
                     await Task.Delay(_options.MaxPollInterval, time, stoppingToken).ConfigureAwait(false);
                     continue;
-                }
-
-                if (!ownPendingDrained)
-                {
-                    ownPendingDrained = entries.Length < free;
                 }
 
                 if (entries.Length < free)
@@ -173,12 +169,22 @@ public sealed partial class GenerationConsumer(
         base.Dispose();
     }
 
-    private async Task<StreamEntry[]> ReadAsync(IDatabase db, int count, bool ownPendingDrained)
+    private async Task<StreamEntry[]> ReadAsync(IDatabase db, int count)
     {
-        if (!ownPendingDrained)
+        if (!_ownPendingDrained)
         {
-            // Entries this consumer name was given before a restart come first.
-            var own = await db.StreamReadGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, _consumer, StreamPosition.Beginning, count).ConfigureAwait(false);
+            // Entries this consumer name was given before a restart come first, read once each: the
+            // cursor moves past every batch, and no new entry is read until they are all taken, so
+            // the pending list never hands back a job that is in flight here (which re-ran it and
+            // counted a delivery each time, dead-lettering live jobs).
+            var own = await db.StreamReadGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, _consumer, _ownPendingCursor, count).ConfigureAwait(false);
+            if (own.Length == count)
+            {
+                _ownPendingCursor = own[^1].Id;
+                return own;
+            }
+
+            _ownPendingDrained = true;
             if (own.Length > 0)
             {
                 return own;

@@ -84,6 +84,11 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 last = e.Message;
             }
+            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One probe outlived the client's timeout (a busy machine while JIT-ing the start): ask again.
+                last = e.Message;
+            }
 
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
