@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Lumiku.LoadTest;
@@ -25,6 +26,9 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public string RepositoryRoot { get; private init; } = "";
     public string TempDirectory { get; }
+
+    /// <summary>Where api and workers store the images (inside the temp folder, or on tmpfs).</summary>
+    public required string ImagesDirectory { get; init; }
     public string SigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     public ServiceProcess Redis { get; private set; } = null!;
     /// <summary>The inference emulator.</summary>
@@ -43,23 +47,37 @@ public sealed class BenchCluster : IAsyncDisposable
         var repo = options.RepositoryRoot ?? Metadata("LumikuRepositoryRoot") ?? FindRepositoryRoot();
         var configuration = options.Configuration ?? Metadata("LumikuConfiguration") ?? "Release";
         var dotnet = FindDotnetHost();
-        if (options.Build)
+        string[] projects = ["Lumiku.Api", "Lumiku.Worker", "Lumiku.InferenceEmulator"];
+        var servicesDirectory = options.ServicesDirectory;
+        if (options.Publish)
         {
-            foreach (var project in new[] { "Lumiku.Api", "Lumiku.Worker", "Lumiku.InferenceEmulator" })
+            servicesDirectory ??= Path.Combine(repo, "bench", ".publish");
+            foreach (var project in projects)
             {
-                await BuildAsync(dotnet, Path.Combine(repo, project, project + ".csproj"), configuration, log, cancellationToken).ConfigureAwait(false);
+                // ReadyToRun for this machine's runtime identifier, framework-dependent: what the containers run.
+                await DotnetAsync(dotnet, log, cancellationToken,
+                    "publish", Path.Combine(repo, project, project + ".csproj"), "-c", configuration, "-r", RuntimeInformation.RuntimeIdentifier,
+                    "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", Path.Combine(servicesDirectory, project), "-nologo", "-v", "q").ConfigureAwait(false);
+            }
+        }
+        else if (options.Build)
+        {
+            foreach (var project in projects)
+            {
+                await DotnetAsync(dotnet, log, cancellationToken, "build", Path.Combine(repo, project, project + ".csproj"), "-c", configuration, "-nologo", "-v", "q").ConfigureAwait(false);
             }
         }
 
-        var apiDll = Output(repo, "Lumiku.Api", configuration);
-        var workerDll = Output(repo, "Lumiku.Worker", configuration);
-        var emulatorDll = Output(repo, "Lumiku.InferenceEmulator", configuration);
+        var apiDll = Output(repo, "Lumiku.Api", configuration, servicesDirectory);
+        var workerDll = Output(repo, "Lumiku.Worker", configuration, servicesDirectory);
+        var emulatorDll = Output(repo, "Lumiku.InferenceEmulator", configuration, servicesDirectory);
 
         var temp = Path.Combine(Path.GetTempPath(), "lumiku-bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Environment.ProcessId);
         Directory.CreateDirectory(temp);
-        var images = Path.Combine(temp, "images");
+        var imagesRoot = options.ImagesRoot ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : null);
+        var images = imagesRoot is null ? Path.Combine(temp, "images") : Path.Combine(imagesRoot, Path.GetFileName(temp) + "-images");
         Directory.CreateDirectory(images);
-        var cluster = new BenchCluster(temp, options.KeepTemp, log) { RepositoryRoot = repo };
+        var cluster = new BenchCluster(temp, options.KeepTemp, log) { RepositoryRoot = repo, ImagesDirectory = images };
         try
         {
             await cluster.StartAllAsync(options, dotnet, apiDll, workerDll, emulatorDll, images, cancellationToken).ConfigureAwait(false);
@@ -184,6 +202,10 @@ public sealed class BenchCluster : IAsyncDisposable
             try
             {
                 Directory.Delete(TempDirectory, recursive: true);
+                if (Directory.Exists(ImagesDirectory))
+                {
+                    Directory.Delete(ImagesDirectory, recursive: true);
+                }
             }
             catch (IOException)
             {
@@ -191,23 +213,25 @@ public sealed class BenchCluster : IAsyncDisposable
         }
         else
         {
-            _log($"kept {TempDirectory}");
+            _log($"kept {TempDirectory} (images in {ImagesDirectory})");
         }
     }
 
-    private static string Output(string repo, string project, string configuration)
+    private static string Output(string repo, string project, string configuration, string? servicesDirectory)
     {
-        var dll = Path.Combine(repo, project, "bin", configuration, "net10.0", project + ".dll");
+        var dll = servicesDirectory is null
+            ? Path.Combine(repo, project, "bin", configuration, "net10.0", project + ".dll")
+            : Path.Combine(servicesDirectory, project, project + ".dll");
         return File.Exists(dll)
             ? dll
-            : throw new FileNotFoundException($"{dll} is missing: build it (dotnet build -c {configuration} {project}) or pass --build.");
+            : throw new FileNotFoundException($"{dll} is missing: build it (dotnet build -c {configuration} {project}), or pass --build or --publish.");
     }
 
-    private static async Task BuildAsync(string dotnet, string project, string configuration, Action<string> log, CancellationToken cancellationToken)
+    private static async Task DotnetAsync(string dotnet, Action<string> log, CancellationToken cancellationToken, params string[] arguments)
     {
-        log($"dotnet build -c {configuration} {Path.GetFileName(project)}");
+        log("dotnet " + string.Join(' ', arguments));
         var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "build", project, "-c", configuration, "-nologo", "-v", "q" })
+        foreach (var a in arguments)
         {
             info.ArgumentList.Add(a);
         }
@@ -218,7 +242,7 @@ public sealed class BenchCluster : IAsyncDisposable
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"Building {project} failed:\n{await output.ConfigureAwait(false)}\n{await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed:\n{await output.ConfigureAwait(false)}\n{await error.ConfigureAwait(false)}");
         }
     }
 

@@ -36,6 +36,20 @@ public sealed record BenchOptions
     public bool Build { get; init; }
     public string? RepositoryRoot { get; init; }
     public string RedisServer { get; init; } = "redis-server";
+    /// <summary>
+    /// Folder under which the run's image folder is made; null = <c>/dev/shm</c> when it exists (tmpfs),
+    /// else the temp folder. On this machine's ext4, a new file costs 0.5–0.9 ms of kernel CPU for
+    /// minutes after a mass deletion (the previous run's images), against 0.09 ms on tmpfs or a
+    /// healthy disk (docs/performance.md).
+    /// </summary>
+    public string? ImagesRoot { get; init; }
+    /// <summary>
+    /// Run the services from <c>DIR/&lt;Project&gt;/&lt;Project&gt;.dll</c> (what <c>--publish</c> or a
+    /// <c>dotnet publish -o</c> wrote) instead of their build outputs.
+    /// </summary>
+    public string? ServicesDirectory { get; init; }
+    /// <summary><c>dotnet publish</c> the services (Release, ReadyToRun, as the containers ship) into the temp folder first.</summary>
+    public bool Publish { get; init; }
     /// <summary><c>aof</c> (appendonly, fsync every second, no RDB) or <c>none</c>.</summary>
     public string RedisPersistence { get; init; } = "aof";
     /// <summary>Overrides <c>Logging__LogLevel__Default</c> on every service; null keeps their appsettings.</summary>
@@ -74,8 +88,13 @@ public sealed record BenchOptions
           --output FILE              write the JSON result there too (appends one line)
           --configuration CFG        service build configuration (default: this tool's)
           --build                    dotnet build the services first
+          --publish                  dotnet publish the services (ReadyToRun, as the containers ship them)
+                                     into bench/.publish and run those (about a minute)
+          --services-dir DIR         run DIR/<Project>/<Project>.dll (published outputs) instead of bin/
           --redis-persistence aof|none   (default aof: --appendonly yes --appendfsync everysec --save "")
           --redis-server PATH        (default redis-server on PATH)
+          --images-dir PATH          where the run's image folder goes (default /dev/shm when present,
+                                     else the temp folder; see docs/performance.md on ext4)
           --log-level LEVEL          Logging__LogLevel__Default on every service (default: appsettings)
           --timeout-seconds S        give up waiting for terminal states after S (default 600)
           --env K=V                  extra environment for every service (repeatable)
@@ -136,8 +155,11 @@ public sealed record BenchOptions
                 "--output" => options with { OutputPath = Value() },
                 "--configuration" or "-c" => options with { Configuration = Value() },
                 "--build" => options with { Build = true },
+                "--publish" => options with { Publish = true },
+                "--services-dir" => options with { ServicesDirectory = Value() },
                 "--repo" => options with { RepositoryRoot = Value() },
                 "--redis-server" => options with { RedisServer = Value() },
+                "--images-dir" => options with { ImagesRoot = Value() },
                 "--redis-persistence" => options with { RedisPersistence = Value() is "aof" or "none" ? args[i] : throw new ArgumentException("--redis-persistence is aof or none.") },
                 "--log-level" => options with { LogLevel = Value() },
                 "--timeout-seconds" => options with { Timeout = TimeSpan.FromSeconds(Math.Max(1, Int())) },

@@ -83,6 +83,7 @@ public static class BenchRunner
             Side = options.Side,
             Users = options.Users,
             RedisPersistence = options.RedisPersistence,
+            ImagesDirectory = cluster.ImagesDirectory,
             Accepted = phase.Accepted,
             AcceptedPerSec = Round(phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6)),
             ApiP50Ms = Round(phase.PercentileMs(50), 2),
