@@ -31,8 +31,10 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
         {
             return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
         }
-        catch (DirectoryNotFoundException)
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
+            // ENOENT on a create means the folder was missing. .NET reports it as FileNotFoundException
+            // when another writer created the folder between the failed open and its check of the parent.
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
         }

@@ -1,0 +1,68 @@
+using Lumiku.Generation.Images;
+using Microsoft.Extensions.Options;
+
+namespace Lumiku.Tests.Images;
+
+public sealed class FileImageStoreTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "lumiku-image-store-" + Guid.NewGuid().ToString("N"));
+
+    // Found by the load generator: the first writes into a new fan-out folder race to create it. A
+    // writer whose open failed before another created the folder got FileNotFoundException (not
+    // DirectoryNotFoundException), and its job waited a whole visibility timeout for redelivery.
+    [Fact]
+    public async Task ConcurrentFirstWritesIntoNewFanOutFolders_AllLand()
+    {
+        var image = new byte[2048];
+        Random.Shared.NextBytes(image);
+        for (var round = 0; round < 40; round++)
+        {
+            var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = Path.Combine(_root, round.ToString("D2")) }));
+            // 32 ids per fan-out folder ("…ab"), four folders, all written at once into a store with none.
+            var ids = Enumerable.Range(0, 128).Select(i => $"{round:D4}{i:D26}{"abcd"[i % 4]}x").ToArray();
+
+            await Task.WhenAll(ids.Select(id => Task.Run(() => store.SaveAsync(id, image, "image/png", TestContext.Current.CancellationToken))));
+
+            foreach (var id in ids)
+            {
+                var stored = await store.OpenAsync(id, TestContext.Current.CancellationToken);
+                Assert.NotNull(stored);
+                await using (stored)
+                {
+                    Assert.Equal(image.Length, stored.Length);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Save_ThenOpen_ReturnsTheBytesAndType_DeleteRemovesIt()
+    {
+        var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));
+        byte[] image = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3];
+
+        await store.SaveAsync("gen0001", image, "image/png", TestContext.Current.CancellationToken);
+        var stored = await store.OpenAsync("gen0001", TestContext.Current.CancellationToken);
+
+        Assert.NotNull(stored);
+        Assert.Equal("image/png", stored.ContentType);
+        await using (stored)
+        {
+            using var copy = new MemoryStream();
+            await stored.Content.CopyToAsync(copy, TestContext.Current.CancellationToken);
+            Assert.Equal(image, copy.ToArray());
+        }
+
+        await store.DeleteAsync("gen0001", TestContext.Current.CancellationToken);
+        Assert.Null(await store.OpenAsync("gen0001", TestContext.Current.CancellationToken));
+        Assert.Empty(Directory.GetFiles(_root, "*", SearchOption.AllDirectories));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
