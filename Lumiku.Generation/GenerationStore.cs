@@ -64,6 +64,7 @@ public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<Credi
                 RedisKeys.Stream,
                 RedisKeys.UserGenerations(request.UserId),
                 idemKey,
+                RedisKeys.WorkersIdle,
             ],
             [.. args]).ConfigureAwait(false))!;
 

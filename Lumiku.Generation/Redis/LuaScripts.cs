@@ -24,7 +24,8 @@ internal static class LuaScripts
 
     /// <summary>
     /// Reserve credits, write the record and queue the job, atomically.
-    /// KEYS: gen, balance, ledger, stream, userGens, idempotency.
+    /// A worker about to sleep has set the idle flag: clear it and nudge (busy workers get no message).
+    /// KEYS: gen, balance, ledger, stream, userGens, idempotency, workersIdle.
     /// ARGV: id, userId, price, starterGrant, now, idemFingerprint, traceparent, tracestate, idemTtl, field/value pairs...
     /// </summary>
     public const string Submit = Prelude + """
@@ -57,7 +58,7 @@ internal static class LuaScripts
         if fp ~= '' then redis.call('SET', KEYS[6], fp .. '|' .. id, 'EX', ARGV[9]) end
         local entry = redis.call('XADD', KEYS[4], '*', 'id', id, 'user', ARGV[2], 'traceparent', ARGV[7], 'tracestate', ARGV[8])
         redis.call('HSET', KEYS[1], 'entryId', entry)
-        redis.call('PUBLISH', 'lumiku:generations:nudge', '1')
+        if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
         return {'accepted', id, tostring(bal)}
         """;
 

@@ -15,8 +15,17 @@ public static class RedisKeys
     public const string DeadLetterStream = "lumiku:generations:dead";
     public const string ConsumerGroup = "avatar-workers";
 
-    /// <summary>Pub/sub channel the api nudges after each XADD so idle workers wake at once.</summary>
+    /// <summary>
+    /// Pub/sub channel that wakes idle workers at once. The submit script publishes on it only when
+    /// <see cref="WorkersIdle"/> is set, so busy workers are not sent one message per job.
+    /// </summary>
     public static readonly RedisChannel NudgeChannel = RedisChannel.Literal("lumiku:generations:nudge");
+
+    /// <summary>
+    /// Set by a worker before the read that precedes its sleep; the submit script deletes it and
+    /// publishes a nudge. Set-then-read means no job queued after the flag can be missed.
+    /// </summary>
+    public static readonly RedisKey WorkersIdle = "lumiku:generations:idle";
 
     public static RedisKey Generation(string id) => "lumiku:gen:" + id;
     public static RedisKey Balance(string userId) => "lumiku:credits:" + userId;

@@ -193,6 +193,38 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
     }
 
+    // Not a crash, but it needs the same real worker process: the api nudges only a worker that has
+    // flagged itself idle, so a busy worker gets no message per job, and a sleeping one still wakes.
+    [Fact]
+    public async Task IdleWorkerWithALongPollInterval_WakesForANewJob_AndABusyOneGetsNoNudgePerJob()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await StartSlowEmulatorAsync();
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        // Without a nudge, an idle worker would look at the stream again only after 60 s.
+        await StartWorkerAsync("worker-idle", extra: new Dictionary<string, string> { ["Worker__MaxPollInterval"] = "00:01:00" });
+        var db = redis.GetDatabase();
+        await WaitUntilAsync(() => db.KeyExistsAsync(RedisKeys.WorkersIdle), TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken); // well into its sleep
+
+        var nudges = 0;
+        await redis.GetSubscriber().SubscribeAsync(RedisKeys.NudgeChannel, (_, _) => Interlocked.Increment(ref nudges));
+        var first = await SubmitAsync(store, user, 1);
+        await WaitUntilAsync(async () => (await StatusesAsync(store, first)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(20));
+        Assert.Equal(GenerationStatus.Succeeded, (await store.GetAsync(first[0]))!.Status);
+
+        // 40 submits in a row to a worker with 8 slots and a 2 s provider: once its slots are full it
+        // reads nothing, so it sets no flag and the api sends no nudge (it used to send one per job).
+        var nudgesBefore = Volatile.Read(ref nudges);
+        var more = await SubmitAsync(store, user, 40);
+        await WaitUntilAsync(async () => (await StatusesAsync(store, more)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(90));
+        Assert.All(await StatusesAsync(store, more), s => Assert.Equal(GenerationStatus.Succeeded, s));
+        TestContext.Current.TestOutputHelper?.WriteLine($"nudges: {nudgesBefore} for the first job, {Volatile.Read(ref nudges) - nudgesBefore} for 40 more");
+        Assert.Equal(1, nudgesBefore);
+        Assert.InRange(Volatile.Read(ref nudges) - nudgesBefore, 1, 10);
+    }
+
     private static GenerationStore Store(IConnectionMultiplexer redis) =>
         new(redis, Options.Create(new CreditOptions { StarterGrant = StarterGrant }), TimeProvider.System);
 

@@ -12,7 +12,8 @@ namespace Lumiku.Worker.Queue;
 /// Consumes the generation stream through the consumer group: reads new entries, takes over
 /// entries abandoned by crashed consumers, and runs up to <see cref="WorkerOptions.Concurrency"/>
 /// jobs at once. StackExchange.Redis cannot block on XREADGROUP, so an idle loop polls with a
-/// growing delay and wakes at once on the api's pub/sub nudge.
+/// growing delay and wakes at once on the api's pub/sub nudge (sent only while a worker has
+/// flagged itself idle, see <see cref="RedisKeys.WorkersIdle"/>).
 /// </summary>
 public sealed partial class GenerationConsumer(
     IConnectionMultiplexer redis,
@@ -51,6 +52,7 @@ public sealed partial class GenerationConsumer(
 
         var slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
         var pollInterval = MinPollInterval;
+        var idle = false;
 
         try
         {
@@ -77,6 +79,13 @@ public sealed partial class GenerationConsumer(
                 StreamEntry[] entries;
                 try
                 {
+                    if (idle)
+                    {
+                        // Ask for a nudge before the read that precedes a sleep: a job queued after
+                        // this SET finds the flag and publishes, one queued before it is read now.
+                        await db.StringSetAsync(RedisKeys.WorkersIdle, _consumer).ConfigureAwait(false);
+                    }
+
                     entries = await ReadAsync(db, free).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
@@ -125,7 +134,15 @@ public sealed partial class GenerationConsumer(
 
                 if (entries.Length > 0)
                 {
+                    idle = false;
                     pollInterval = MinPollInterval;
+                    continue;
+                }
+
+                if (!idle)
+                {
+                    // The first empty read: set the idle flag and read once more before sleeping.
+                    idle = true;
                     continue;
                 }
 
