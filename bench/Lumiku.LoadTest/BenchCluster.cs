@@ -38,6 +38,16 @@ public sealed class BenchCluster : IAsyncDisposable
     public IReadOnlyList<ServiceProcess> All => _all;
     public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
 
+    /// <summary>Send SIGSTOP or SIGCONT to every worker process.</summary>
+    public void SignalWorkers(string signal)
+    {
+        foreach (var worker in Workers)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, worker.Pid.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
     /// <summary>A service that has died, with the end of its log; null while all run.</summary>
     public string? DeadProcess() =>
         _all.FirstOrDefault(p => p.HasExited) is { } dead ? $"{dead.Name} (pid {dead.Pid}, log {dead.LogPath}):\n{dead.Tail(15)}\n" : null;

@@ -29,6 +29,12 @@ public sealed record BenchOptions
     /// <summary>Starter grant on api and worker; the api validates it to at most 1,000,000.</summary>
     public int StarterGrant { get; init; } = 1_000_000;
     public bool Smoke { get; init; }
+    /// <summary>
+    /// Freeze the workers (SIGSTOP) while the measured jobs are submitted and let them go (SIGCONT)
+    /// after the last response: accepted/s and p99 then show the api's own ceiling on this machine,
+    /// with nothing but Redis and the load generator beside it. End-to-end includes the frozen time.
+    /// </summary>
+    public bool HoldWorkers { get; init; }
     public string? OutputPath { get; init; }
     /// <summary>Build configuration of the service outputs; defaults to this tool's own.</summary>
     public string? Configuration { get; init; }
@@ -71,7 +77,8 @@ public sealed record BenchOptions
 
         usage: dotnet run -c Release --project bench/Lumiku.LoadTest -- [options]
 
-          --scenario NAME            direct | fallback | latency-1s | two-workers | big-images (default direct)
+          --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
+                                     (default direct)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -85,6 +92,8 @@ public sealed record BenchOptions
           --side PX                  requested width and height (default 512)
           --users N                  distinct users (default 64)
           --smoke                    300 jobs, 20 warm-up, 16 connections: a quick check
+          --hold-workers             freeze the workers (SIGSTOP) while the measured jobs are submitted:
+                                     accepted/s of the api alone; end-to-end then includes the freeze
           --output FILE              write the JSON result there too (appends one line)
           --configuration CFG        service build configuration (default: this tool's)
           --build                    dotnet build the services first
@@ -113,6 +122,8 @@ public sealed record BenchOptions
         // 64 in flight against a 1 s provider: throughput should follow the in-flight limit (~64/s).
         "latency-1s" => new BenchOptions { Scenario = name, EmulatorLatencyMs = 1000, WorkerConcurrency = 64, Jobs = 1000, Warmup = 64 },
         "two-workers" => new BenchOptions { Scenario = name, Workers = 2 },
+        // The api's own ceiling: workers frozen while the jobs are submitted.
+        "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
         _ => new BenchOptions { Scenario = name },
@@ -141,6 +152,7 @@ public sealed record BenchOptions
             {
                 "--scenario" => options with { Scenario = Value() },
                 "--smoke" => options,
+                "--hold-workers" => options with { HoldWorkers = true },
                 "--jobs" => options with { Jobs = Int() },
                 "--warmup" => options with { Warmup = Int() },
                 "--concurrency" => options with { Concurrency = Math.Max(1, Int()) },

@@ -24,6 +24,8 @@ public sealed record BenchResult
     public required int Side { get; init; }
     public required int Users { get; init; }
     public required string RedisPersistence { get; init; }
+    /// <summary>Workers were frozen while the measured jobs were submitted (scenario accept-only).</summary>
+    public bool HoldWorkers { get; init; }
     /// <summary>The folder the images went to (<c>/dev/shm/…</c> is tmpfs).</summary>
     public required string ImagesDirectory { get; init; }
 

@@ -35,7 +35,17 @@ public static class BenchRunner
         var window = Stopwatch.StartNew();
 
         log($"measuring: {options.Jobs} jobs at concurrency {options.Concurrency}, {options.Workers} worker(s) x {options.WorkerConcurrency} in flight");
+        if (options.HoldWorkers)
+        {
+            cluster.SignalWorkers("STOP");
+        }
+
         var phase = await client.SubmitAsync(options.Jobs, "run", cancellationToken).ConfigureAwait(false);
+        if (options.HoldWorkers)
+        {
+            cluster.SignalWorkers("CONT");
+        }
+
         log(Inv($"submitted in {phase.SubmitSeconds:F2} s: {phase.Accepted} accepted, {phase.Rejected} rejected{(phase.FirstError is null ? "" : $" (first: {phase.FirstError})")}"));
         var accepted = phase.Ids.OfType<string>().ToArray();
         var notTerminal = await tracker.WaitAllTerminalAsync(accepted, options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
@@ -75,6 +85,7 @@ public static class BenchRunner
             Warmup = options.Warmup,
             Concurrency = options.Concurrency,
             Workers = options.Workers,
+            HoldWorkers = options.HoldWorkers,
             WorkerConcurrency = options.WorkerConcurrency,
             EmulatorLatencyMs = options.EmulatorLatencyMs,
             ImageKb = options.ImageKb,
