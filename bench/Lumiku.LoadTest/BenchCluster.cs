@@ -65,7 +65,7 @@ public sealed class BenchCluster : IAsyncDisposable
             foreach (var project in projects)
             {
                 // ReadyToRun for this machine's runtime identifier, framework-dependent: what the containers run.
-                await DotnetAsync(dotnet, log, cancellationToken,
+                await RunAsync(dotnet, repo, log, cancellationToken,
                     "publish", Path.Combine(repo, project, project + ".csproj"), "-c", configuration, "-r", RuntimeInformation.RuntimeIdentifier,
                     "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", Path.Combine(servicesDirectory, project), "-nologo", "-v", "q").ConfigureAwait(false);
             }
@@ -74,7 +74,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             foreach (var project in projects)
             {
-                await DotnetAsync(dotnet, log, cancellationToken, "build", Path.Combine(repo, project, project + ".csproj"), "-c", configuration, "-nologo", "-v", "q").ConfigureAwait(false);
+                await RunAsync(dotnet, repo, log, cancellationToken, "build", Path.Combine(repo, project, project + ".csproj"), "-c", configuration, "-nologo", "-v", "q").ConfigureAwait(false);
             }
         }
 
@@ -126,6 +126,23 @@ public sealed class BenchCluster : IAsyncDisposable
 
         Provider = StartDotnet("emulator", dotnet, emulatorDll, options, [.. emulatorEnv, .. options.EmulatorEnv]);
 
+        if (options.Stack == "node-bullmq")
+        {
+            await StartNodePeerAsync(options, redis, images, starter, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            StartLumiku(options, dotnet, apiDll, workerDll, redis, images, starter);
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var started = Stopwatch.StartNew();
+        await Task.WhenAll(_all.Where(p => p != Redis).Select(p => p.WaitHealthyAsync(http, TimeSpan.FromSeconds(90), cancellationToken))).ConfigureAwait(false);
+        _log($"healthy in {started.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", _all.Select(p => $"{p.Name} pid {p.Pid} :{p.Port}")));
+    }
+
+    private void StartLumiku(BenchOptions options, string dotnet, string apiDll, string workerDll, string redis, string images, string starter)
+    {
         Api = StartDotnet("api", dotnet, apiDll, options,
         [
             new("ConnectionStrings__redis", redis),
@@ -153,11 +170,40 @@ public sealed class BenchCluster : IAsyncDisposable
                 .. options.WorkerEnv,
             ]));
         }
+    }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var started = Stopwatch.StartNew();
-        await Task.WhenAll(_all.Where(p => p != Redis).Select(p => p.WaitHealthyAsync(http, TimeSpan.FromSeconds(90), cancellationToken))).ConfigureAwait(false);
-        _log($"healthy in {started.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", _all.Select(p => $"{p.Name} pid {p.Pid} :{p.Port}")));
+    /// <summary>The old stack (bench/peers/node-bullmq): <c>npm ci</c> on first use, then node api.js and N × node worker.js.</summary>
+    private async Task StartNodePeerAsync(BenchOptions options, string redis, string images, string starter, CancellationToken cancellationToken)
+    {
+        var peer = Path.Combine(RepositoryRoot, "bench", "peers", "node-bullmq");
+        if (!Directory.Exists(Path.Combine(peer, "node_modules")))
+        {
+            await RunAsync("npm", peer, _log, cancellationToken, "ci", "--no-audit", "--no-fund").ConfigureAwait(false);
+        }
+
+        List<KeyValuePair<string, string>> common =
+        [
+            new("ConnectionStrings__redis", redis),
+            new("Jwt__SigningKey", SigningKey),
+            new("Images__Path", images),
+            new("Credits__StarterGrant", starter),
+            new("services__inference__http__0", $"http://127.0.0.1:{Provider.Port}"),
+            new("Flux__Token", "bench"),
+            new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
+            new("NODE_ENV", "production"),
+        ];
+        Api = StartNode("api", peer, "api.js", [.. common, .. options.ApiEnv]);
+        for (var i = 0; i < options.Workers; i++)
+        {
+            Workers.Add(StartNode($"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv]));
+        }
+    }
+
+    private ServiceProcess StartNode(string name, string directory, string script, IEnumerable<KeyValuePair<string, string>> env)
+    {
+        var port = NextPort();
+        List<KeyValuePair<string, string>> all = [new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"), .. env];
+        return Add(ServiceProcess.Start(name, "node", [script], directory, Path.Combine(TempDirectory, name + ".log"), port, all));
     }
 
     private ServiceProcess StartDotnet(string name, string dotnet, string dll, BenchOptions options, IEnumerable<KeyValuePair<string, string>> roleEnv)
@@ -237,10 +283,10 @@ public sealed class BenchCluster : IAsyncDisposable
             : throw new FileNotFoundException($"{dll} is missing: build it (dotnet build -c {configuration} {project}), or pass --build or --publish.");
     }
 
-    private static async Task DotnetAsync(string dotnet, Action<string> log, CancellationToken cancellationToken, params string[] arguments)
+    private static async Task RunAsync(string fileName, string workingDirectory, Action<string> log, CancellationToken cancellationToken, params string[] arguments)
     {
-        log("dotnet " + string.Join(' ', arguments));
-        var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        log(Path.GetFileName(fileName) + " " + string.Join(' ', arguments));
+        var info = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in arguments)
         {
             info.ArgumentList.Add(a);
@@ -252,7 +298,7 @@ public sealed class BenchCluster : IAsyncDisposable
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed:\n{await output.ConfigureAwait(false)}\n{await error.ConfigureAwait(false)}");
+            throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} failed:\n{await output.ConfigureAwait(false)}\n{await error.ConfigureAwait(false)}");
         }
     }
 

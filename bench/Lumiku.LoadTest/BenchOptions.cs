@@ -30,6 +30,12 @@ public sealed record BenchOptions
     public int StarterGrant { get; init; } = 1_000_000;
     public bool Smoke { get; init; }
     /// <summary>
+    /// <c>lumiku</c> (this repository's api and workers) or <c>node-bullmq</c>: the old stack as the
+    /// issue describes it, rebuilt in <c>bench/peers/node-bullmq</c>, run against the same Redis,
+    /// emulator and load generator so ratios come from one run.
+    /// </summary>
+    public string Stack { get; init; } = "lumiku";
+    /// <summary>
     /// Freeze the workers (SIGSTOP) while the measured jobs are submitted and let them go (SIGCONT)
     /// after the last response: accepted/s and p99 then show the api's own ceiling on this machine,
     /// with nothing but Redis and the load generator beside it. End-to-end includes the frozen time.
@@ -92,6 +98,9 @@ public sealed record BenchOptions
           --side PX                  requested width and height (default 512)
           --users N                  distinct users (default 64)
           --smoke                    300 jobs, 20 warm-up, 16 connections: a quick check
+          --stack lumiku|node-bullmq the system under test (default lumiku); node-bullmq is the old
+                                     stack rebuilt in bench/peers/node-bullmq (needs node and npm; its
+                                     worker runs 16 jobs at once unless --worker-concurrency says otherwise)
           --hold-workers             freeze the workers (SIGSTOP) while the measured jobs are submitted:
                                      accepted/s of the api alone; end-to-end then includes the freeze
           --output FILE              write the JSON result there too (appends one line)
@@ -153,6 +162,7 @@ public sealed record BenchOptions
                 "--scenario" => options with { Scenario = Value() },
                 "--smoke" => options,
                 "--hold-workers" => options with { HoldWorkers = true },
+                "--stack" => options with { Stack = Value() is "lumiku" or "node-bullmq" ? args[i] : throw new ArgumentException("--stack is lumiku or node-bullmq.") },
                 "--jobs" => options with { Jobs = Int() },
                 "--warmup" => options with { Warmup = Int() },
                 "--concurrency" => options with { Concurrency = Math.Max(1, Int()) },
@@ -183,6 +193,11 @@ public sealed record BenchOptions
                 "--emulator-env" => Add(emulatorEnv, Value(), options),
                 _ => throw new ArgumentException($"Unknown option '{arg}'."),
             };
+        }
+
+        if (options.Stack == "node-bullmq" && !args.Contains("--worker-concurrency"))
+        {
+            options = options with { WorkerConcurrency = 16 };
         }
 
         if (options.Jobs < 1)

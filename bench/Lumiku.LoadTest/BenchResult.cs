@@ -9,6 +9,8 @@ namespace Lumiku.LoadTest;
 public sealed record BenchResult
 {
     public required string Scenario { get; init; }
+    /// <summary><c>lumiku</c>, or <c>node-bullmq</c> for the old stack rebuilt as a peer.</summary>
+    public string Stack { get; init; } = "lumiku";
     public required DateTimeOffset StartedAt { get; init; }
     public required string Commit { get; init; }
     public required int Cores { get; init; }
@@ -81,7 +83,7 @@ public sealed record BenchResult
         var sb = new StringBuilder();
         sb.AppendLine("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s | worker CPU s / 1k jobs | peak RSS MB (" + string.Join(" / ", PeakRssMb.Keys) + ") | failures |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|");
-        sb.AppendLine(Inv($"| {Scenario} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
+        sb.AppendLine(Inv($"| {Scenario}{(Stack == "lumiku" ? "" : $" ({Stack})")} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
         sb.AppendLine();
         sb.AppendLine(Inv($"CPU in the measured window ({WindowSeconds:F1} s, {Cores} cores = {WindowSeconds * Cores:F1} CPU s available; machine busy {MachineBusyCpuSeconds:F1} s):"));
         sb.AppendLine();

@@ -78,6 +78,7 @@ public static class BenchRunner
         return new BenchResult
         {
             Scenario = options.Scenario,
+            Stack = options.Stack,
             StartedAt = phase.StartedAt,
             Commit = GitCommit(cluster.RepositoryRoot),
             Cores = Environment.ProcessorCount,

@@ -22,6 +22,7 @@ public sealed class TerminalTracker : IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan StatusReadInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan NoGroupStatusReadInterval = TimeSpan.FromMilliseconds(250);
     private const int Batch = 1000;
 
     private readonly ConnectionMultiplexer _redis;
@@ -51,8 +52,9 @@ public sealed class TerminalTracker : IAsyncDisposable
                 return pending;
             }
 
+            // A stack without the consumer group (the node-bullmq peer) is read more often instead.
             var drained = await GroupDrainedAsync().ConfigureAwait(false);
-            if (drained || started.Elapsed - lastStatusRead > StatusReadInterval)
+            if (drained is true || started.Elapsed - lastStatusRead > (drained is null ? NoGroupStatusReadInterval : StatusReadInterval))
             {
                 lastStatusRead = started.Elapsed;
                 var statuses = await ReadAsync([.. pending], [F.Status]).ConfigureAwait(false);
@@ -85,12 +87,20 @@ public sealed class TerminalTracker : IAsyncDisposable
         return [];
     }
 
-    /// <summary>True when the workers' group has read every entry and acknowledged all it read.</summary>
-    private async Task<bool> GroupDrainedAsync()
+    /// <summary>
+    /// True when the workers' group has read every entry and acknowledged all it read; null when
+    /// there is no such stream or group.
+    /// </summary>
+    private async Task<bool?> GroupDrainedAsync()
     {
+        if (!await Db.KeyExistsAsync(RedisKeys.Stream).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         var groups = await Db.StreamGroupInfoAsync(RedisKeys.Stream).ConfigureAwait(false);
         var group = groups.FirstOrDefault(g => g.Name == RedisKeys.ConsumerGroup);
-        return group.Name is not null && group.PendingMessageCount == 0 && group.Lag == 0;
+        return group.Name is null ? null : group.PendingMessageCount == 0 && group.Lag == 0;
     }
 
     /// <summary>Read some fields of many generation hashes, pipelined in batches.</summary>
