@@ -1,4 +1,5 @@
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
+using System.Text.Json;
 
 namespace Lumiku.Worker.Flux;
 
@@ -20,12 +21,21 @@ public static class FluxRequestBuilder
             profile.SendNegativePrompt && !string.IsNullOrWhiteSpace(request.NegativePrompt) ? request.NegativePrompt : null,
             request.Seed));
 
+    /// <summary>
+    /// The JSON body as bytes with a Content-Length (JsonContent streams it chunked, which the
+    /// provider then has to de-chunk), serialized by the source-generated context.
+    /// </summary>
+    public static ByteArrayContent Body(FluxPayload payload) => new(JsonSerializer.SerializeToUtf8Bytes(payload, FluxJsonContext.Default.FluxPayload))
+    {
+        Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
+    };
+
     /// <summary>The request for <paramref name="profile"/>'s model, relative to the client's base address.</summary>
     public static HttpRequestMessage Create(FluxCallState call, FluxModelOptions profile)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, new Uri(RoutePrefix + profile.Model, UriKind.Relative))
         {
-            Content = JsonContent.Create(Payload(call.Request, profile)),
+            Content = Body(Payload(call.Request, profile)),
         };
         message.Options.Set(FluxCallState.Key, call);
         return message;
@@ -46,7 +56,7 @@ public static class FluxRequestBuilder
 
         var message = new HttpRequestMessage(primary.Method, new Uri(uri[..^primaryRoute.Length] + RoutePrefix + fallback.Model))
         {
-            Content = JsonContent.Create(Payload(call.Request, fallback)),
+            Content = Body(Payload(call.Request, fallback)),
             Version = primary.Version,
             VersionPolicy = primary.VersionPolicy,
         };
