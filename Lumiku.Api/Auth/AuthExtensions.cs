@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -28,11 +29,13 @@ public static class AuthExtensions
             .Validate(o => o.SigningKey is { Length: >= 32 }, "Jwt:SigningKey must be set (at least 32 characters) outside Development.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SigningKeyProvider>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ValidatedTokenCache>();
 
         // AddJwtBearer binds Authentication:Schemes:Bearer (what dotnet user-jwts writes).
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure<IOptions<JwtOptions>, SigningKeyProvider>((bearer, jwt, keys) =>
+            .PostConfigure<IOptions<JwtOptions>, SigningKeyProvider, ValidatedTokenCache>((bearer, jwt, keys, validated) =>
             {
                 // Keep 'sub' and 'role' as they are on the wire.
                 bearer.MapInboundClaims = false;
@@ -47,6 +50,28 @@ public static class AuthExtensions
                         && context.Request.Query[AccessTokenParameter] is [{ Length: > 0 } token])
                     {
                         context.Token = token;
+                    }
+
+                    // A token that passed full validation before: its principal, without re-validating.
+                    if (BearerToken(context) is { } raw)
+                    {
+                        context.HttpContext.Items[RawTokenItem] = raw;
+                        if (validated.TryGet(raw, out var principal))
+                        {
+                            context.Principal = principal;
+                            context.Success();
+                        }
+                    }
+                };
+                var previousValidated = bearer.Events.OnTokenValidated;
+                bearer.Events.OnTokenValidated = async context =>
+                {
+                    await previousValidated(context);
+                    if (context.Result is null or { Succeeded: true }
+                        && context.Principal is { } principal
+                        && context.HttpContext.Items[RawTokenItem] is string raw)
+                    {
+                        validated.Add(raw, principal, context.SecurityToken.ValidTo);
                     }
                 };
                 var tvp = bearer.TokenValidationParameters;
@@ -66,6 +91,22 @@ public static class AuthExtensions
             .SetFallbackPolicy(null)
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole("admin"));
         return builder;
+    }
+
+    private static readonly object RawTokenItem = new();
+
+    /// <summary>The token the bearer handler will validate: one set by an event, else the Authorization header's.</summary>
+    private static string? BearerToken(MessageReceivedContext context)
+    {
+        if (context.Token is { Length: > 0 } token)
+        {
+            return token;
+        }
+
+        string? authorization = context.Request.Headers.Authorization;
+        return authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? authorization["Bearer ".Length..].Trim() is { Length: > 0 } header ? header : null
+            : null;
     }
 
     /// <summary>The query parameter that carries a token on the SSE route only.</summary>

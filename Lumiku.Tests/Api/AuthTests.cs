@@ -65,6 +65,26 @@ public sealed class AuthTests(LumikuApp app)
         Assert.Contains("expired", response.Headers.WwwAuthenticate.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 
+    // The api remembers validated tokens (ValidatedTokenCache): a copy that differs in one character
+    // of its signature must still be refused after the original was accepted and cached.
+    [Fact]
+    public async Task CachedToken_ItsTamperedCopy_StillUnauthorized()
+    {
+        var key = await app.SigningKeyAsync();
+        var token = ApiTestHelpers.CreateToken(key, LumikuAppFixture.NewUser());
+        var last = token[^2];
+        var tampered = token[..^2] + (last == 'A' ? 'B' : 'A') + token[^1];
+
+        using var valid = app.App.CreateHttpClient("api").WithToken(token);
+        Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/credits")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/credits")).StatusCode);
+
+        using var forged = app.App.CreateHttpClient("api").WithToken(tampered);
+        using var response = await forged.GetAsync("/v1/credits");
+        await response.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/credits")).StatusCode);
+    }
+
     [Fact]
     public async Task TokenForAnotherAudience_Unauthorized()
     {
