@@ -1,5 +1,6 @@
 using System.Net;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Lumiku.Tests.Infrastructure;
 
 namespace Lumiku.Tests.Api;
@@ -83,6 +84,27 @@ public sealed class AuthTests(LumikuApp app)
         using var response = await forged.GetAsync("/v1/credits");
         await response.AssertProblemAsync(HttpStatusCode.Unauthorized);
         Assert.Equal(HttpStatusCode.OK, (await valid.GetAsync("/v1/credits")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAcceptedTokenIsRemembered_ARefusedOneIsNot()
+    {
+        var redis = await app.App.GetConnectionStringAsync("redis");
+        await using var api = new InProcessApi("Production", redis!);
+        var cache = api.Services.GetRequiredService<Lumiku.Api.Auth.ValidatedTokenCache>();
+        var good = ApiTestHelpers.CreateToken(InProcessApi.SigningKey, LumikuAppFixture.NewUser());
+        var wrongAudience = ApiTestHelpers.CreateToken(InProcessApi.SigningKey, LumikuAppFixture.NewUser(), audience: "someone-else");
+
+        using var accepted = api.CreateClient().WithToken(good);
+        Assert.Equal(HttpStatusCode.OK, (await accepted.GetAsync("/v1/credits")).StatusCode);
+        using var refused = api.CreateClient().WithToken(wrongAudience);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await refused.GetAsync("/v1/credits")).StatusCode);
+
+        Assert.True(cache.TryGet(good, out var principal));
+        Assert.NotNull(principal.FindFirst("sub"));
+        Assert.False(cache.TryGet(wrongAudience, out _));
+        // The second request with the remembered token is served from the cache, with the same user.
+        Assert.Equal(HttpStatusCode.OK, (await accepted.GetAsync("/v1/credits")).StatusCode);
     }
 
     [Fact]

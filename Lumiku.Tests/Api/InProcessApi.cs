@@ -9,11 +9,13 @@ namespace Lumiku.Tests.Api;
 /// </summary>
 public sealed class InProcessApi(string environment, string redisConnectionString) : WebApplicationFactory<Lumiku.Api.ApiTelemetry>
 {
+    public const string SigningKey = "an-in-process-test-signing-key-of-enough-length";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:redis", redisConnectionString);
-        builder.UseSetting("Jwt:SigningKey", "an-in-process-test-signing-key-of-enough-length");
+        builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("Images:Path", Path.Combine(Path.GetTempPath(), "lumiku-tests", "in-process-images"));
     }
 }
