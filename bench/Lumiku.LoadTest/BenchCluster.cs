@@ -192,18 +192,20 @@ public sealed class BenchCluster : IAsyncDisposable
             new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
             new("NODE_ENV", "production"),
         ];
-        Api = StartNode("api", peer, "api.js", [.. common, .. options.ApiEnv]);
+        Api = StartNode(options, "api", peer, "api.js", [.. common, .. options.ApiEnv]);
         for (var i = 0; i < options.Workers; i++)
         {
-            Workers.Add(StartNode($"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv]));
+            Workers.Add(StartNode(options, $"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv]));
         }
     }
 
-    private ServiceProcess StartNode(string name, string directory, string script, IEnumerable<KeyValuePair<string, string>> env)
+    private static int Nice(BenchOptions options, string name) => name.StartsWith("worker-", StringComparison.Ordinal) ? options.WorkerNice : 0;
+
+    private ServiceProcess StartNode(BenchOptions options, string name, string directory, string script, IEnumerable<KeyValuePair<string, string>> env)
     {
         var port = NextPort();
         List<KeyValuePair<string, string>> all = [new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"), .. env];
-        return Add(ServiceProcess.Start(name, "node", [script], directory, Path.Combine(TempDirectory, name + ".log"), port, all));
+        return Add(ServiceProcess.Start(name, "node", [script], directory, Path.Combine(TempDirectory, name + ".log"), port, all, Nice(options, name)));
     }
 
     private ServiceProcess StartDotnet(string name, string dotnet, string dll, BenchOptions options, IEnumerable<KeyValuePair<string, string>> roleEnv)
@@ -224,7 +226,7 @@ public sealed class BenchCluster : IAsyncDisposable
 
         env.AddRange(options.Env);
         env.AddRange(roleEnv);
-        return Add(ServiceProcess.Start(name, dotnet, ["exec", dll], Path.GetDirectoryName(dll)!, Path.Combine(TempDirectory, name + ".log"), port, env));
+        return Add(ServiceProcess.Start(name, dotnet, ["exec", dll], Path.GetDirectoryName(dll)!, Path.Combine(TempDirectory, name + ".log"), port, env, Nice(options, name)));
     }
 
     private ServiceProcess Add(ServiceProcess process)

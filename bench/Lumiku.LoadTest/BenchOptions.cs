@@ -41,6 +41,11 @@ public sealed record BenchOptions
     /// with nothing but Redis and the load generator beside it. End-to-end includes the frozen time.
     /// </summary>
     public bool HoldWorkers { get; init; }
+    /// <summary>
+    /// Start the workers under <c>nice -n N</c> (0 = as is): the api goes first when both want the
+    /// CPU, as CPU requests per container would arrange it in a deployment.
+    /// </summary>
+    public int WorkerNice { get; init; }
     public string? OutputPath { get; init; }
     /// <summary>Build configuration of the service outputs; defaults to this tool's own.</summary>
     public string? Configuration { get; init; }
@@ -101,6 +106,7 @@ public sealed record BenchOptions
           --stack lumiku|node-bullmq the system under test (default lumiku); node-bullmq is the old
                                      stack rebuilt in bench/peers/node-bullmq (needs node and npm; its
                                      worker runs 16 jobs at once unless --worker-concurrency says otherwise)
+          --worker-nice N            start the workers under nice -n N: the api goes first for the CPU (default 0)
           --hold-workers             freeze the workers (SIGSTOP) while the measured jobs are submitted:
                                      accepted/s of the api alone; end-to-end then includes the freeze
           --output FILE              write the JSON result there too (appends one line)
@@ -162,6 +168,7 @@ public sealed record BenchOptions
                 "--scenario" => options with { Scenario = Value() },
                 "--smoke" => options,
                 "--hold-workers" => options with { HoldWorkers = true },
+                "--worker-nice" => options with { WorkerNice = Math.Min(19, Int()) },
                 "--stack" => options with { Stack = Value() is "lumiku" or "node-bullmq" ? args[i] : throw new ArgumentException("--stack is lumiku or node-bullmq.") },
                 "--jobs" => options with { Jobs = Int() },
                 "--warmup" => options with { Warmup = Int() },

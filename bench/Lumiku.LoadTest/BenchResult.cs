@@ -28,6 +28,8 @@ public sealed record BenchResult
     public required string RedisPersistence { get; init; }
     /// <summary>Workers were frozen while the measured jobs were submitted (scenario accept-only).</summary>
     public bool HoldWorkers { get; init; }
+    /// <summary>The workers ran under <c>nice -n</c> this value.</summary>
+    public int WorkerNice { get; init; }
     /// <summary>The folder the images went to (<c>/dev/shm/…</c> is tmpfs).</summary>
     public required string ImagesDirectory { get; init; }
 
@@ -83,7 +85,7 @@ public sealed record BenchResult
         var sb = new StringBuilder();
         sb.AppendLine("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s | worker CPU s / 1k jobs | peak RSS MB (" + string.Join(" / ", PeakRssMb.Keys) + ") | failures |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|");
-        sb.AppendLine(Inv($"| {Scenario}{(Stack == "lumiku" ? "" : $" ({Stack})")} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
+        sb.AppendLine(Inv($"| {Scenario}{(Stack == "lumiku" ? "" : $" ({Stack})")}{(WorkerNice == 0 ? "" : $", workers nice {WorkerNice}")} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
         sb.AppendLine();
         sb.AppendLine(Inv($"CPU in the measured window ({WindowSeconds:F1} s, {Cores} cores = {WindowSeconds * Cores:F1} CPU s available; machine busy {MachineBusyCpuSeconds:F1} s):"));
         sb.AppendLine();

@@ -87,6 +87,7 @@ public static class BenchRunner
             Concurrency = options.Concurrency,
             Workers = options.Workers,
             HoldWorkers = options.HoldWorkers,
+            WorkerNice = options.WorkerNice,
             WorkerConcurrency = options.WorkerConcurrency,
             EmulatorLatencyMs = options.EmulatorLatencyMs,
             ImageKb = options.ImageKb,

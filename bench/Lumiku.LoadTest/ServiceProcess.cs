@@ -28,8 +28,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
     public bool HasExited => _process.HasExited;
 
-    public static ServiceProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, int port, IEnumerable<KeyValuePair<string, string>> environment)
+    public static ServiceProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, int port, IEnumerable<KeyValuePair<string, string>> environment, int nice = 0)
     {
+        if (nice != 0)
+        {
+            // nice execs the command, so the pid stays the service's own.
+            arguments = ["-n", nice.ToString(System.Globalization.CultureInfo.InvariantCulture), fileName, .. arguments];
+            fileName = "nice";
+        }
+
         var info = new ProcessStartInfo("/bin/sh")
         {
             WorkingDirectory = workingDirectory,
