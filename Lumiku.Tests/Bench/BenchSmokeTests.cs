@@ -51,6 +51,19 @@ public sealed class BenchSmokeTests
         Assert.Contains("worker-1", result.CpuSeconds.Keys);
     }
 
+    // accept-only freezes the workers (SIGSTOP) while submitting and lets them go after; nice starts them under nice.
+    [Fact]
+    public async Task Smoke_AcceptOnly_WithNicedWorkers_EveryJobSucceedsAfterTheFreeze()
+    {
+        var options = BenchOptions.Parse(["--scenario", "accept-only", "--worker-nice", "5", "--smoke", "--quiet"]);
+
+        var result = await RunAsync(options);
+
+        AssertAllSucceeded(options, result);
+        Assert.True(result.HoldWorkers);
+        Assert.Equal(5, result.WorkerNice);
+    }
+
     // Few jobs: with PaintMode=each the emulator paints every image (about 17 ms of CPU at 512x512).
     [Fact]
     public async Task Smoke_EmulatorPaintingEveryImage_EveryJobSucceeds()
