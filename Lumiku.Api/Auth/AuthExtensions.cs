@@ -55,11 +55,15 @@ public static class AuthExtensions
                     // A token that passed full validation before: its principal, without re-validating.
                     if (BearerToken(context) is { } raw)
                     {
-                        context.HttpContext.Items[RawTokenItem] = raw;
                         if (validated.TryGet(raw, out var principal))
                         {
                             context.Principal = principal;
                             context.Success();
+                        }
+                        else
+                        {
+                            // For OnTokenValidated, which a cache hit never reaches.
+                            context.HttpContext.Items[RawTokenItem] = raw;
                         }
                     }
                 };

@@ -52,10 +52,9 @@ public sealed class ValidatedTokenCache(TimeProvider time) : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
-#pragma warning disable CS0618 // MemoryCacheOptions.Clock takes the older ISystemClock.
+    /// <summary>MemoryCache reads its clock through ISystemClock; this one follows the TimeProvider (tests advance it).</summary>
     private sealed class SystemClockAdapter(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock
     {
         public DateTimeOffset UtcNow => time.GetUtcNow();
     }
-#pragma warning restore CS0618
 }

@@ -168,7 +168,8 @@ public sealed class BenchCluster : IAsyncDisposable
                 new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
                 new("Worker__ConsumerName", $"bench-worker-{i}"),
                 .. options.WorkerEnv,
-            ]));
+            ],
+            options.WorkerNice));
         }
     }
 
@@ -192,23 +193,21 @@ public sealed class BenchCluster : IAsyncDisposable
             new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
             new("NODE_ENV", "production"),
         ];
-        Api = StartNode(options, "api", peer, "api.js", [.. common, .. options.ApiEnv]);
+        Api = StartNode("api", peer, "api.js", [.. common, .. options.ApiEnv]);
         for (var i = 0; i < options.Workers; i++)
         {
-            Workers.Add(StartNode(options, $"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv]));
+            Workers.Add(StartNode($"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv], options.WorkerNice));
         }
     }
 
-    private static int Nice(BenchOptions options, string name) => name.StartsWith("worker-", StringComparison.Ordinal) ? options.WorkerNice : 0;
-
-    private ServiceProcess StartNode(BenchOptions options, string name, string directory, string script, IEnumerable<KeyValuePair<string, string>> env)
+    private ServiceProcess StartNode(string name, string directory, string script, IEnumerable<KeyValuePair<string, string>> env, int nice = 0)
     {
         var port = NextPort();
         List<KeyValuePair<string, string>> all = [new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"), .. env];
-        return Add(ServiceProcess.Start(name, "node", [script], directory, Path.Combine(TempDirectory, name + ".log"), port, all, Nice(options, name)));
+        return Add(ServiceProcess.Start(name, "node", [script], directory, Path.Combine(TempDirectory, name + ".log"), port, all, nice));
     }
 
-    private ServiceProcess StartDotnet(string name, string dotnet, string dll, BenchOptions options, IEnumerable<KeyValuePair<string, string>> roleEnv)
+    private ServiceProcess StartDotnet(string name, string dotnet, string dll, BenchOptions options, IEnumerable<KeyValuePair<string, string>> roleEnv, int nice = 0)
     {
         var port = NextPort();
         List<KeyValuePair<string, string>> env =
@@ -226,7 +225,7 @@ public sealed class BenchCluster : IAsyncDisposable
 
         env.AddRange(options.Env);
         env.AddRange(roleEnv);
-        return Add(ServiceProcess.Start(name, dotnet, ["exec", dll], Path.GetDirectoryName(dll)!, Path.Combine(TempDirectory, name + ".log"), port, env, Nice(options, name)));
+        return Add(ServiceProcess.Start(name, dotnet, ["exec", dll], Path.GetDirectoryName(dll)!, Path.Combine(TempDirectory, name + ".log"), port, env, nice));
     }
 
     private ServiceProcess Add(ServiceProcess process)

@@ -46,6 +46,13 @@ public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int
             var latencies = perLoop[loop] = new List<long>(jobs / concurrency + 1);
             var connection = connections[loop];
             var request = new byte[4096];
+
+            async Task<RawConnection> ReconnectAsync()
+            {
+                connection.Dispose();
+                return connections[loop] = await RawConnection.ConnectAsync(apiBaseUri, cancellationToken).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 var i = Interlocked.Increment(ref next);
@@ -68,8 +75,7 @@ public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int
                     {
                         // The server may have closed a kept-alive connection between phases: retry once
                         // on a new one (HttpClient does the same for its pooled connections).
-                        connection.Dispose();
-                        connection = connections[loop] = await RawConnection.ConnectAsync(apiBaseUri, cancellationToken).ConfigureAwait(false);
+                        connection = await ReconnectAsync().ConfigureAwait(false);
                         response = await connection.SendAsync(request.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                     }
 
@@ -87,8 +93,7 @@ public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int
                 {
                     status = 0;
                     firstError ??= e.Message;
-                    connection.Dispose();
-                    connection = connections[loop] = await RawConnection.ConnectAsync(apiBaseUri, cancellationToken).ConfigureAwait(false);
+                    connection = await ReconnectAsync().ConfigureAwait(false);
                 }
 
                 var end = Stopwatch.GetTimestamp();
