@@ -16,12 +16,21 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
         var path = PathOf(generationId, contentType);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         // A bare handle and one positional write: no FileStream buffer or strategy objects per image.
-        using (var file = CreateNew(temp))
+        try
         {
-            await RandomAccess.WriteAsync(file, bytes, 0, cancellationToken).ConfigureAwait(false);
-        }
+            using (var file = CreateNew(temp))
+            {
+                await RandomAccess.WriteAsync(file, bytes, 0, cancellationToken).ConfigureAwait(false);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            // A full disk or a cancelled write must not leave a half-written temporary behind.
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>The fan-out folder is created the first time a write misses it, not checked on every write.</summary>

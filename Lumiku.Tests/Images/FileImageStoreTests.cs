@@ -58,6 +58,21 @@ public sealed class FileImageStoreTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task AWriteThatFails_LeavesNoImageAndNoTemporaryFile()
+    {
+        var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));
+        await store.SaveAsync("gen0001", new byte[] { 0x89, 0x50, 0x4E, 0x47 }, "image/png", TestContext.Current.CancellationToken);
+
+        // The temporary file exists by the time the write is cancelled (as a full disk would fail it).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => store.SaveAsync("gen0002", new byte[4096], "image/png", new CancellationToken(canceled: true)));
+
+        Assert.Null(await store.OpenAsync("gen0002", TestContext.Current.CancellationToken));
+        var files = Directory.GetFiles(_root, "*", SearchOption.AllDirectories).Select(Path.GetFileName);
+        Assert.Equal(["gen0001.png"], files);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_root))
