@@ -33,6 +33,8 @@ public static partial class GenerationsApi
             .WithSummary("Queue an avatar generation")
             .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location. Rate-limited per user (429 with Retry-After).")
             .RequireRateLimiting(RateLimitingExtensions.SubmissionsPolicy)
+            // Validated in the handler (CreateGenerationRequest.Validate), not by the generic filter.
+            .DisableValidation()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -60,13 +62,18 @@ public static partial class GenerationsApi
         return api;
     }
 
-    public static async Task<Results<Accepted<GenerationResponse>, ProblemHttpResult>> CreateGeneration(
+    public static async Task<Results<Accepted<GenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateGeneration(
         CreateGenerationRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal user,
         HttpContext http,
         [AsParameters] GenerationServices services)
     {
+        if (request.Validate() is { } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
         if (idempotencyKey is not null && !IsValidIdempotencyKey(idempotencyKey))
         {
             return TypedResults.Problem(
