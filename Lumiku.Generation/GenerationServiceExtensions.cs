@@ -3,6 +3,7 @@ using Lumiku.Generation.Images;
 using Lumiku.Generation.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -12,7 +13,10 @@ public static class GenerationServiceExtensions
     public static TBuilder AddGenerationStore<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         // Aspire's client integration: connection from ConnectionStrings:redis, health check, tracing.
-        builder.AddRedisClient(RedisKeys.ConnectionName);
+        // Replies are read on the .NET thread pool instead of StackExchange.Redis's own socket threads:
+        // one hand-off less per reply. Measured (docs/performance.md): worker -11 % and api -10 % CPU per
+        // job. The dedicated threads protect apps that block pool threads on Redis calls; ours never do.
+        builder.AddRedisClient(RedisKeys.ConnectionName, configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
 
         builder.Services.AddOptions<CreditOptions>()
             .BindConfiguration(CreditOptions.SectionName)
