@@ -229,6 +229,64 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.InRange(Volatile.Read(ref nudges) - nudgesBefore, 1, 10);
     }
 
+    // An unexpected error inside a job (here the image store cannot write: its folder is a file) is
+    // tried again in place within seconds, not after the 6-minute visibility timeout.
+    [Fact]
+    public async Task ImageStoreFailsThenRecovers_TheJobIsRetriedInPlace_AndSucceedsChargedOnce()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await StartEmulatorAsync([]);
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
+        var worker = await StartWorkerAsync("worker-retry", extra: new Dictionary<string, string>
+        {
+            // The production default: without the retry in place, the job would wait this long.
+            ["Worker__VisibilityTimeout"] = "00:06:00",
+            ["Worker__RetryDelay"] = "00:00:01",
+        });
+
+        var ids = await SubmitAsync(store, user, 1);
+        await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("hit an unexpected error", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        File.Delete(_images);
+
+        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(30));
+        var record = await store.GetAsync(ids[0]);
+        Assert.Equal(GenerationStatus.Succeeded, record!.Status);
+        Assert.True(record.Attempts >= 2, $"{record.Attempts} attempts");
+        Assert.Equal(StarterGrant - 10, await store.GetBalanceAsync(user));
+        Assert.Single(Directory.GetFiles(_images, "*.png", SearchOption.AllDirectories));
+    }
+
+    // A job that keeps failing unexpectedly uses up its deliveries in place: it is dead-lettered and
+    // refunded within seconds instead of after five visibility timeouts (30 minutes by default).
+    [Fact]
+    public async Task ImageStoreKeepsFailing_TheJobIsDeadLetteredAndRefunded_WithoutWaitingForTheVisibilityTimeout()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await StartEmulatorAsync([]);
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
+        await StartWorkerAsync("worker-poison", extra: new Dictionary<string, string>
+        {
+            ["Worker__VisibilityTimeout"] = "00:06:00",
+            ["Worker__RetryDelay"] = "00:00:00.100",
+        });
+
+        var ids = await SubmitAsync(store, user, 1);
+        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(60));
+
+        var record = await store.GetAsync(ids[0]);
+        Assert.Equal(GenerationStatus.Failed, record!.Status);
+        Assert.Equal("dead_lettered", record.ErrorCode);
+        Assert.Equal(StarterGrant, await store.GetBalanceAsync(user));
+        var ledger = await store.GetFullLedgerAsync(user);
+        Assert.Equal(["grant", "reserve", "refund"], ledger.Select(e => e.Type));
+        Assert.Equal(1, await redis.GetDatabase().StreamLengthAsync(RedisKeys.DeadLetterStream));
+        File.Delete(_images);
+    }
+
     private static GenerationStore Store(IConnectionMultiplexer redis) =>
         new(redis, Options.Create(new CreditOptions { StarterGrant = StarterGrant }), TimeProvider.System);
 
@@ -259,20 +317,30 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
     private ServiceProcess? _worker;
 
-    private async Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null) => _worker = await StartAsync("Lumiku.Worker", new Dictionary<string, string>(extra ?? [])
+    /// <summary>Starts a worker; <paramref name="extra"/> adds settings and overrides the defaults below.</summary>
+    private async Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null)
     {
-        ["ConnectionStrings__redis"] = _redis.ConnectionString,
-        ["services__inference__http__0"] = _emulator.Url,
-        ["Flux__BaseUrl"] = "http://inference/",
-        ["Flux__Token"] = "crash-test",
-        ["Images__Path"] = _images,
-        ["Credits__StarterGrant"] = StarterGrant.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Worker__ConsumerName"] = name,
-        ["Worker__Concurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        // A short visibility timeout so the survivor takes over within seconds.
-        ["Worker__VisibilityTimeout"] = "00:00:04",
-        ["Worker__ClaimInterval"] = "00:00:00.500",
-    });
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__redis"] = _redis.ConnectionString,
+            ["services__inference__http__0"] = _emulator.Url,
+            ["Flux__BaseUrl"] = "http://inference/",
+            ["Flux__Token"] = "crash-test",
+            ["Images__Path"] = _images,
+            ["Credits__StarterGrant"] = StarterGrant.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Worker__ConsumerName"] = name,
+            ["Worker__Concurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // A short visibility timeout so the survivor takes over within seconds.
+            ["Worker__VisibilityTimeout"] = "00:00:04",
+            ["Worker__ClaimInterval"] = "00:00:00.500",
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            environment[key] = value;
+        }
+
+        return _worker = await StartAsync("Lumiku.Worker", environment);
+    }
 
     private async Task<ServiceProcess> StartAsync(string project, Dictionary<string, string> environment)
     {

@@ -110,7 +110,7 @@ public sealed partial class GenerationConsumer(
                         continue;
                     }
 
-                    var task = Task.Run(() => ProcessAsync(entry, _jobs.Token), CancellationToken.None);
+                    var task = Task.Run(() => ProcessWithRetriesAsync(entry, _jobs.Token), CancellationToken.None);
                     lock (_inFlight)
                     {
                         _inFlight.Add(task);
@@ -231,7 +231,46 @@ public sealed partial class GenerationConsumer(
         return claimed.ClaimedEntries;
     }
 
-    private async Task ProcessAsync(StreamEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the job; after an unexpected error it tries again in place, waiting
+    /// <see cref="WorkerOptions.RetryDelay"/> doubled per try (30 s at most). Each try goes through the
+    /// start script, which counts a delivery and dead-letters (refunding) past the limit, so this
+    /// ends within <see cref="WorkerOptions.MaxDeliveries"/> + 1 tries that reach Redis. If Redis stays
+    /// unreachable for all of them, the entry is left pending for the visibility timeout, as before.
+    /// </summary>
+    private async Task ProcessWithRetriesAsync(StreamEntry entry, CancellationToken cancellationToken)
+    {
+        var delay = _options.RetryDelay;
+        for (var tries = 1; await ProcessAsync(entry, cancellationToken).ConfigureAwait(false) == JobEnd.UnexpectedError; tries++)
+        {
+            if (tries > _options.MaxDeliveries)
+            {
+                LogLeftPending(entry.Id.ToString(), tries);
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // shutdown: the entry stays pending for another consumer
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private enum JobEnd
+    {
+        Done,
+        UnexpectedError,
+    }
+
+    private async Task<JobEnd> ProcessAsync(StreamEntry entry, CancellationToken cancellationToken)
     {
         var generationId = (string?)entry[RedisKeys.StreamFields.Id];
         var userId = (string?)entry[RedisKeys.StreamFields.User];
@@ -240,7 +279,7 @@ public sealed partial class GenerationConsumer(
             LogMalformed(entry.Id.ToString());
             await store.DeadLetterMalformedAsync(entry.Id, "malformed_entry").ConfigureAwait(false);
             telemetry.DeadLetters.Add(1);
-            return;
+            return JobEnd.Done;
         }
 
         using var activity = StartConsumerActivity(entry, generationId);
@@ -255,17 +294,17 @@ public sealed partial class GenerationConsumer(
             {
                 case StartVerdict.AlreadyFinished:
                     LogSkipped(generationId);
-                    return;
+                    return JobEnd.Done;
                 case StartVerdict.Missing:
                     LogMissing(generationId);
                     telemetry.DeadLetters.Add(1);
-                    return;
+                    return JobEnd.Done;
                 case StartVerdict.DeadLettered:
                     LogDeadLettered(generationId, _options.MaxDeliveries);
                     telemetry.DeadLetters.Add(1);
                     telemetry.Refunds.Add(1);
                     telemetry.GenerationsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "dead_lettered"));
-                    return;
+                    return JobEnd.Done;
             }
 
             var generation = start.Generation!;
@@ -291,7 +330,7 @@ public sealed partial class GenerationConsumer(
                 PauseReading(_options.ProviderBackoff);
                 LogDeferred(generationId, e.Code, _options.ProviderBackoff.TotalSeconds);
                 activity?.SetStatus(ActivityStatusCode.Error, e.Code);
-                return;
+                return JobEnd.Done;
             }
             catch (FluxException e)
             {
@@ -309,7 +348,7 @@ public sealed partial class GenerationConsumer(
                         new KeyValuePair<string, object?>("outcome", "failed"));
                 }
 
-                return;
+                return JobEnd.Done;
             }
 
             // Image first, then the state change: a crash in between leaves an orphan file, never
@@ -346,15 +385,18 @@ public sealed partial class GenerationConsumer(
         }
         catch (Exception e)
         {
-            // Unexpected (Redis down, disk full...): leave the entry pending; it is retried after the
-            // visibility timeout and dead-lettered past the delivery limit.
+            // Unexpected (Redis down, disk full...): tried again in place (ProcessWithRetriesAsync);
+            // the entry stays pending meanwhile, and the delivery limit bounds it.
             LogUnexpected(e, generationId);
             activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            return JobEnd.UnexpectedError;
         }
         finally
         {
             telemetry.JobsInFlight.Add(-1);
         }
+
+        return JobEnd.Done;
     }
 
     private Activity? StartConsumerActivity(StreamEntry entry, string generationId)
@@ -459,6 +501,9 @@ public sealed partial class GenerationConsumer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} cut short by shutdown; left pending for another consumer")]
     private partial void LogAbandoned(string generationId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} hit an unexpected error; left pending for redelivery")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} hit an unexpected error; trying again shortly")]
     private partial void LogUnexpected(Exception exception, string generationId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} still failing after {Tries} tries; left pending for redelivery")]
+    private partial void LogLeftPending(string entryId, int tries);
 }

@@ -25,6 +25,15 @@ public sealed class WorkerOptions
     [Range(1, 100)]
     public int MaxDeliveries { get; set; } = 5;
 
+    /// <summary>
+    /// First wait before a job that hit an unexpected error (Redis unreachable, a failed image write)
+    /// is tried again in place; doubled per try up to 30 s. Every try that reaches Redis counts a
+    /// delivery, so a job that keeps failing is dead-lettered and refunded within seconds, not after
+    /// <see cref="MaxDeliveries"/> visibility timeouts.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often to look for entries abandoned by crashed consumers.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(15);
