@@ -78,15 +78,16 @@ public sealed class CreateGenerationRequest
             Error(nameof(Prompt), $"The prompt must be {MinPromptLength} to {MaxPromptLength} characters long (it has {_prompt.Length}).");
         }
 
+        var preset = PresetId?.Length > MaxPresetIdLength ? null : AvatarPresets.Find(PresetId);
         if (PresetId?.Length > MaxPresetIdLength)
         {
             Error(nameof(PresetId), $"The preset id must be at most {MaxPresetIdLength} characters long.");
         }
-        else if (PresetId is not null && AvatarPresets.Find(PresetId) is null)
+        else if (PresetId is not null && preset is null)
         {
             Error(nameof(PresetId), $"Unknown preset; choose one of: {string.Join(", ", AvatarPresets.All.Select(p => p.Id))}.");
         }
-        else if (AvatarPresets.Find(PresetId) is { } preset && _prompt is not null && _prompt.Length + preset.Overhead > MaxPromptLength)
+        else if (preset is not null && _prompt is not null && _prompt.Length + preset.Overhead > MaxPromptLength)
         {
             Error(nameof(Prompt), $"With the '{preset.Id}' preset the prompt must be at most {MaxPromptLength - preset.Overhead} characters long.");
         }

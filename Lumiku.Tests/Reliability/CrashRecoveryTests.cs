@@ -235,16 +235,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     public async Task ImageStoreFailsThenRecovers_TheJobIsRetriedInPlace_AndSucceedsChargedOnce()
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        await StartEmulatorAsync([]);
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
-        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
-        var worker = await StartWorkerAsync("worker-retry", extra: new Dictionary<string, string>
-        {
-            // The production default: without the retry in place, the job would wait this long.
-            ["Worker__VisibilityTimeout"] = "00:06:00",
-            ["Worker__RetryDelay"] = "00:00:01",
-        });
+        var worker = await StartWorkerWhoseImageFolderIsAFileAsync("worker-retry", retryDelay: "00:00:01");
 
         var ids = await SubmitAsync(store, user, 1);
         await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("hit an unexpected error", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
@@ -264,15 +257,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     public async Task ImageStoreKeepsFailing_TheJobIsDeadLetteredAndRefunded_WithoutWaitingForTheVisibilityTimeout()
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        await StartEmulatorAsync([]);
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
-        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
-        await StartWorkerAsync("worker-poison", extra: new Dictionary<string, string>
-        {
-            ["Worker__VisibilityTimeout"] = "00:06:00",
-            ["Worker__RetryDelay"] = "00:00:00.100",
-        });
+        await StartWorkerWhoseImageFolderIsAFileAsync("worker-poison", retryDelay: "00:00:00.100");
 
         var ids = await SubmitAsync(store, user, 1);
         await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(60));
@@ -284,7 +271,22 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var ledger = await store.GetFullLedgerAsync(user);
         Assert.Equal(["grant", "reserve", "refund"], ledger.Select(e => e.Type));
         Assert.Equal(1, await redis.GetDatabase().StreamLengthAsync(RedisKeys.DeadLetterStream));
-        File.Delete(_images);
+    }
+
+    /// <summary>
+    /// A provider and a worker whose image folder is a plain file, so every image write fails until
+    /// the test deletes it; the visibility timeout is the production default (6 min), which the job
+    /// would wait without the retry in place.
+    /// </summary>
+    private async Task<ServiceProcess> StartWorkerWhoseImageFolderIsAFileAsync(string name, string retryDelay)
+    {
+        await StartEmulatorAsync([]);
+        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
+        return await StartWorkerAsync(name, extra: new Dictionary<string, string>
+        {
+            ["Worker__VisibilityTimeout"] = "00:06:00",
+            ["Worker__RetryDelay"] = retryDelay,
+        });
     }
 
     private static GenerationStore Store(IConnectionMultiplexer redis) =>
@@ -357,6 +359,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
 
         await _redis.DisposeAsync();
+        if (File.Exists(_images))
+        {
+            File.Delete(_images); // a test made it a plain file
+        }
+
         try
         {
             Directory.Delete(_images, recursive: true);
