@@ -276,8 +276,10 @@ public sealed class FluxClientTests
         await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?>
         {
             ["Flux:Resilience:AttemptTimeout"] = "00:10:00",
+            ["Flux:Resilience:ModelTimeout"] = "00:30:00",
             ["Flux:Resilience:TotalTimeout"] = "00:30:00",
             ["Flux:Resilience:CircuitBreakerSamplingDuration"] = "00:30:00",
+            ["Worker:VisibilityTimeout"] = "01:00:00",
         }, time);
 
         var image = await time.RunAsync(() => flux.Client.GenerateAsync(Dev(), Ct));

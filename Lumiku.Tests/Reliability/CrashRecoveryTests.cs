@@ -335,6 +335,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             // A short visibility timeout so the survivor takes over within seconds.
             ["Worker__VisibilityTimeout"] = "00:00:04",
             ["Worker__ClaimInterval"] = "00:00:00.500",
+            // The Flux budget must end before the visibility timeout (checked at start); still above the emulator's 2 s latency.
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:03",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:03.500",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:03.500",
+            ["Flux__Resilience__RetryDelay"] = "00:00:00.100",
         };
         foreach (var (key, value) in extra ?? [])
         {
