@@ -268,6 +268,59 @@ public sealed class FluxClientTests
     }
 
     [Fact]
+    public async Task StalledBody_IsCutWithinTheAttemptTimeout_Retried_AndTheImageDelivered()
+    {
+        var time = FakeClock.Create();
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Emulator:StallBodyRate"] = "1",
+            ["Emulator:StallBodyDuration"] = "00:10:00",
+        }, time);
+        var attemptTimeout = TimeSpan.FromSeconds(30);
+        await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?> { ["Flux:Resilience:AttemptTimeout"] = "00:00:30" }, time);
+        var started = time.GetUtcNow();
+
+        var generation = flux.Client.GenerateAsync(Dev(), Ct);
+        // The first answer sent its headers and half its image, and hangs; the provider recovers for the retry.
+        Assert.Equal(1, (await emulator.StatsWhenAsync(s => s.Stalling == 1)).Stalling);
+        await emulator.SetFaultsAsync(new { StallBodyRate = 0.0 });
+        using var image = await time.RunAsync(() => generation);
+
+        Assert.Equal(FluxModels.Dev, image.ModelUsed);
+        Assert.Equal("image/png", ImageSniffer.ContentTypeOf(image.Bytes.Span));
+        var stats = await emulator.StatsWhenAsync(s => s.Count(FluxModels.Dev) >= 2);
+        Assert.Equal(1, stats.Count(FluxModels.Dev, 499));
+        Assert.Equal(1, stats.Count(FluxModels.Dev, 200));
+        // Cut by the attempt timeout (not the emulator's 10-minute stall), and nothing left open at the provider.
+        Assert.InRange(stats.Recent.Single(r => r.Status == 499).At - started, attemptTimeout, attemptTimeout + TimeSpan.FromSeconds(10));
+        Assert.Equal(0, stats.Stalling);
+    }
+
+    [Fact]
+    public async Task StalledBody_OnEveryAttempt_FailsWithProviderTimeout_AfterTheConfiguredAttempts()
+    {
+        var time = FakeClock.Create();
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Emulator:StallBodyRate"] = "1",
+            ["Emulator:StallBodyDuration"] = "00:10:00",
+        }, time);
+        await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?>
+        {
+            ["Flux:Resilience:AttemptTimeout"] = "00:00:30",
+            ["Flux:Resilience:MaxRetryAttempts"] = "1",
+        }, time);
+
+        var failure = await Assert.ThrowsAsync<FluxException>(() => time.RunAsync(() => flux.Client.GenerateAsync(Dev(), Ct)));
+
+        Assert.Equal(FluxErrorCodes.Timeout, failure.Code);
+        Assert.True(failure.Retryable);
+        var stats = await emulator.StatsWhenAsync(s => s.Count(FluxModels.Dev, 499) >= 2);
+        Assert.Equal(2, stats.Count(FluxModels.Dev, 499));
+        Assert.Equal(0, stats.Stalling);
+    }
+
+    [Fact]
     public async Task ServiceDefaultsTimeouts_DoNotCutALongFluxCall()
     {
         var time = FakeClock.Create();

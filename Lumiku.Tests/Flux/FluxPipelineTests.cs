@@ -34,7 +34,7 @@ public sealed class FluxPipelineTests
 
         // Outermost first, leaving out the factory's lifetime and logging wrappers and the primary handler.
         Assert.Equal(
-            ["ResolvingHttpDelegatingHandler", nameof(ResilienceHandler), nameof(ResilienceHandler), nameof(FluxAttemptTelemetryHandler)],
+            ["ResolvingHttpDelegatingHandler", nameof(ResilienceHandler), nameof(ResilienceHandler), nameof(FluxAttemptTelemetryHandler), nameof(FluxResponseBufferingHandler)],
             chain.Where(h => h is DelegatingHandler && h.GetType().Namespace is not ("Microsoft.Extensions.Http" or "Microsoft.Extensions.Http.Logging")).Select(h => h.GetType().Name));
         var resilience = chain.OfType<ResilienceHandler>().ToList();
 #pragma warning restore EXTEXP0001

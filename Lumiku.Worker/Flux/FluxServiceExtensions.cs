@@ -14,7 +14,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <item>the job handler (<see cref="FluxResiliencePipeline.ConfigureJob"/>): the job's total timeout → the FLUX.1-dev→schnell fallback;</item>
 /// <item>the standard resilience handler, sized for image generation (<see cref="FluxResiliencePipeline.ConfigureStandard"/>):
 /// rate limiter → per-model total timeout → retry → circuit breaker → attempt timeout;</item>
-/// <item><see cref="FluxAttemptTelemetryHandler"/>: times each attempt the pipeline lets through.</item>
+/// <item><see cref="FluxAttemptTelemetryHandler"/>: times each attempt the pipeline lets through;</item>
+/// <item><see cref="FluxResponseBufferingHandler"/>: reads the whole answer inside the attempt.</item>
 /// </list>
 /// The service defaults' own standard handler (10 s attempt, 30 s total) is removed first: it would
 /// cut every FLUX.1-dev call short, and two stacked retry layers multiply attempts. Flux/README.md says why this order.
@@ -33,6 +34,7 @@ public static class FluxServiceExtensions
         builder.Services.TryAddSingleton<FluxTelemetry>();
         builder.Services.TryAddTransient<ModelProbe>();
         builder.Services.TryAddTransient<FluxAttemptTelemetryHandler>();
+        builder.Services.TryAddTransient<FluxResponseBufferingHandler>();
 
         var http = builder.Services.AddHttpClient<IFluxClient, FluxClient>((services, client) =>
         {
@@ -60,8 +62,9 @@ public static class FluxServiceExtensions
         // Rebuilt when the Flux section changes, like the job handler.
         builder.Services.AddSingleton<IOptionsChangeTokenSource<HttpStandardResilienceOptions>>(
             new ConfigurationChangeTokenSource<HttpStandardResilienceOptions>(standard.PipelineName, builder.Configuration.GetSection(FluxOptions.SectionName)));
-        // Inside the resilience handlers: one measurement per attempt.
+        // Inside the resilience handlers: one measurement per attempt, and the body read within the attempt.
         http.AddHttpMessageHandler<FluxAttemptTelemetryHandler>();
+        http.AddHttpMessageHandler<FluxResponseBufferingHandler>();
         return builder;
     }
 
