@@ -66,7 +66,8 @@ public sealed class EmulatorHost : IAsyncDisposable
 
     /// <summary>
     /// <c>PUT /faults</c>: these knobs (<see cref="EmulatorOptions"/> property names, e.g.
-    /// <c>new { Error503Rate = 1.0 }</c>) apply on top of configuration from the next request on.
+    /// <c>new { Error503Rate = 1.0 }</c>) replace the previous set and apply on top of configuration
+    /// from the next request on.
     /// </summary>
     public async Task SetFaultsAsync(object faults)
     {
