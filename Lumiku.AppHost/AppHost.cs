@@ -47,6 +47,7 @@ else
         .WithForwardedSection("Emulator")
         .WithForwardedSection("Telemetry")
         .WithHttpHealthCheck("/health")
+        .WithFaultCommands()
         .ExcludeFromManifest();
     worker.WithReference(inference).WaitFor(inference)
         .WithEnvironment("Flux__BaseUrl", "http://inference/")

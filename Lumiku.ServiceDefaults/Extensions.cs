@@ -29,7 +29,8 @@ public static class Extensions
 
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            // Clients that need their own pipeline (the Flux client) remove this one deliberately.
+            // Clients that need other sizes remove this one and add their own (the Flux client: a job handler
+            // around a standard handler sized for image generation; Lumiku.Worker/Flux/README.md).
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
