@@ -18,7 +18,8 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
     {
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
-        await SignInAsync(page, LumikuAppFixture.NewUser("page"));
+        // A readable name: this screenshot is the README's (each test run has its own Redis).
+        await SignInAsync(page, "maya");
         await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100");
 
         await page.GetByLabel("Professional").CheckAsync();
@@ -236,7 +237,8 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
     [InlineData(390, 844)]
     public async Task GalleryCards_NeverClipTheirButtons_AndLabelsAndAltTextStayShort(int width, int height)
     {
-        var user = LumikuAppFixture.NewUser("cards");
+        // Readable names: the 390 px screenshot is the README's (each test run has its own Redis).
+        var user = width > 800 ? "lee" : "sam";
         using var client = await app.CreateApiClientAsync(user);
         var longPrompt = "Bob the astronaut " + string.Join(' ', Enumerable.Repeat("floating above a very detailed blue planet", 50));
         foreach (var body in new object[]
@@ -274,6 +276,8 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         Assert.Empty(longLabels);
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Avatar: Bob the astronaut floating above a…", Exact = true })).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete avatar Bob the astronaut floating above a…", Exact = true })).ToHaveCountAsync(1);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#gallery img')].every(i => i.complete && i.naturalWidth > 0)");
+        await ChromiumFixture.ScreenshotAsync(page, $"gallery-{width}");
     }
 
     private async Task<(IBrowserContext Context, IPage Page)> OpenAsync(ViewportSize viewport)
