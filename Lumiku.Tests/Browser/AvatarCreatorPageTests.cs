@@ -19,7 +19,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
         // A readable name: this screenshot is the README's (each test run has its own Redis).
-        await SignInAsync(page, "maya");
+        await ChromiumFixture.SignInAsync(page, "maya");
         await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100");
 
         await page.GetByLabel("Professional").CheckAsync();
@@ -64,7 +64,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         await app.Redis.GetDatabase().StringSetAsync(RedisKeys.Balance(user), 7);
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
-        await SignInAsync(page, user);
+        await ChromiumFixture.SignInAsync(page, user);
         await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("7");
 
         var generate = page.GetByRole(AriaRole.Button, new() { Name = "Generate" });
@@ -87,7 +87,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         await app.Redis.GetDatabase().StringSetAsync(RedisKeys.Balance(user), 0);
         var (context, page) = await OpenAsync(new ViewportSize { Width = 390, Height = 844 });
         await using var _ = context;
-        await SignInAsync(page, user);
+        await ChromiumFixture.SignInAsync(page, user);
 
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Generate" })).ToBeDisabledAsync();
         await Assertions.Expect(page.GetByTestId("generate-why")).ToHaveTextAsync(
@@ -116,7 +116,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
     {
         var (context, page) = await OpenAsync(new ViewportSize { Width = 390, Height = 844 });
         await using var _ = context;
-        await SignInAsync(page, LumikuAppFixture.NewUser("wordy"));
+        await ChromiumFixture.SignInAsync(page, LumikuAppFixture.NewUser("wordy"));
         var prompt = page.GetByLabel("Describe your avatar");
         await Assertions.Expect(page.GetByTestId("prompt-count")).ToHaveTextAsync("0 / 2,000");
 
@@ -139,7 +139,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         Assert.Equal("succeeded", (await client.WaitForTerminalAsync(accepted.Id)).Status);
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
-        await SignInAsync(page, user);
+        await ChromiumFixture.SignInAsync(page, user);
         var card = page.GetByTestId("gallery").Locator("li");
         await Assertions.Expect(card.Locator(".title")).ToHaveTextAsync("Untitled");
 
@@ -165,7 +165,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
     {
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
-        await SignInAsync(page, LumikuAppFixture.NewUser("unlucky"));
+        await ChromiumFixture.SignInAsync(page, LumikuAppFixture.NewUser("unlucky"));
 
         // The emulator does not fail on demand: the page gets the failed event the api sends after a provider failure.
         await page.RouteAsync("**/v1/generations/*/events*", route => route.FulfillAsync(new RouteFulfillOptions
@@ -188,7 +188,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
     {
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
-        await SignInAsync(page, LumikuAppFixture.NewUser("hasty"));
+        await ChromiumFixture.SignInAsync(page, LumikuAppFixture.NewUser("hasty"));
         await page.GetByLabel("Describe your avatar").FillAsync("A portrait of a mountaineer at sunrise");
         await page.GetByLabel("Size").SelectOptionAsync("512x512");
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate" }).ClickAsync();
@@ -253,7 +253,7 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
 
         var (context, page) = await OpenAsync(new ViewportSize { Width = width, Height = height });
         await using var _ = context;
-        await SignInAsync(page, user);
+        await ChromiumFixture.SignInAsync(page, user);
         await Assertions.Expect(page.GetByTestId("gallery").Locator("li")).ToHaveCountAsync(2);
 
         // Every control of a card lies inside the card's box and shows its whole label.
@@ -280,24 +280,8 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         await ChromiumFixture.ScreenshotAsync(page, $"gallery-{width}");
     }
 
-    private async Task<(IBrowserContext Context, IPage Page)> OpenAsync(ViewportSize viewport)
-    {
-        var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.App.GetEndpoint("api", "http").ToString(),
-            ViewportSize = viewport,
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        return (context, page);
-    }
-
-    private static async Task SignInAsync(IPage page, string user)
-    {
-        await page.GetByLabel("User name").FillAsync(user);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync(user);
-    }
+    private Task<(IBrowserContext Context, IPage Page)> OpenAsync(ViewportSize viewport) =>
+        chromium.OpenAsync(app.App.GetEndpoint("api", "http"), viewport);
 
     private static string Event(string type, object data) => $"event: {type}\ndata: {JsonSerializer.Serialize(data)}\n\n";
 

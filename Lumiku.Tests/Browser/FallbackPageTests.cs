@@ -13,17 +13,9 @@ public sealed class FallbackPageTests(FallbackApp app, ChromiumFixture chromium)
     [InlineData(390, 844)]
     public async Task FallbackJob_IsExplainedOnce_WithWhyAndThePrice(int width, int height)
     {
-        var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.App.GetEndpoint("api", "http").ToString(),
-            ViewportSize = new ViewportSize { Width = width, Height = height },
-        });
+        var (context, page) = await chromium.OpenAsync(app.App.GetEndpoint("api", "http"), new ViewportSize { Width = width, Height = height });
         await using var _ = context;
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        var user = LumikuAppFixture.NewUser("fallback");
-        await page.GetByLabel("User name").FillAsync(user);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ChromiumFixture.SignInAsync(page, LumikuAppFixture.NewUser("fallback"));
         await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100");
 
         // Every message the status area shows, in order.
