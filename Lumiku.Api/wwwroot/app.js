@@ -109,13 +109,23 @@ function renderGenerate() {
   $('generate-why').hidden = !blocker;
 }
 
+/** The prompt's limit: 2,000, less what the chosen style's template adds around the words. */
+function promptLimit() {
+  const preset = document.querySelector('#preset-list input:checked');
+  return PROMPT_LIMIT - Number(preset?.dataset.overhead || 0);
+}
+
 function renderCount() {
-  const length = $('prompt').value.length;
+  const prompt = $('prompt');
+  const limit = promptLimit();
+  prompt.maxLength = limit;
+  const length = prompt.value.length;
   const count = $('prompt-count');
-  count.textContent = length >= PROMPT_LIMIT
-    ? `${PROMPT_LIMIT.toLocaleString('en')} / ${PROMPT_LIMIT.toLocaleString('en')}: the limit`
-    : `${length.toLocaleString('en')} / ${PROMPT_LIMIT.toLocaleString('en')}`;
-  count.classList.toggle('full', length >= PROMPT_LIMIT);
+  const n = (x) => x.toLocaleString('en');
+  count.textContent = length > limit ? `${n(length)} / ${n(limit)}: ${n(length - limit)} too many for this style`
+    : length === limit ? `${n(limit)} / ${n(limit)}: the limit`
+    : `${n(length)} / ${n(limit)}`;
+  count.classList.toggle('full', length >= limit);
 }
 
 /** Words a person understands for each problem the API can answer. */
@@ -231,6 +241,7 @@ async function loadPresets() {
     input.value = preset.id;
     input.dataset.width = preset.width;
     input.dataset.height = preset.height;
+    input.dataset.overhead = preset.template.length - '{subject}'.length;
     const span = document.createElement('span');
     span.textContent = preset.name;
     label.append(input, ' ', span);
@@ -575,6 +586,7 @@ document.addEventListener('DOMContentLoaded', () => {
     const { width, height } = event.target.dataset;
     const option = width && [...$('size').options].find((o) => o.value === `${width}x${height}`);
     if (option) $('size').value = option.value;
+    renderCount();
   });
 
   renderCount();

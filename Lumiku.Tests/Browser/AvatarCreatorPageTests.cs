@@ -128,6 +128,10 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
 
         await Assertions.Expect(prompt).ToHaveValueAsync(new string('a', 1999) + "b");
         await Assertions.Expect(page.GetByTestId("prompt-count")).ToHaveTextAsync("2,000 / 2,000: the limit");
+
+        // A style's template takes its share of the 2,000: the counter says so before the api would.
+        await page.GetByLabel("Professional").CheckAsync();
+        await Assertions.Expect(page.GetByTestId("prompt-count")).ToHaveTextAsync("2,000 / 1,857: 143 too many for this style");
     }
 
     [Fact]
