@@ -29,6 +29,7 @@ if (app.Environment.IsDevelopment())
 {
     app.MapScalarApiReference();
     app.MapDevTokenApi();
+    app.MapDevAboutApi();
 }
 
 app.Run();

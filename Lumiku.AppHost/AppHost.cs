@@ -38,6 +38,7 @@ var hasToken = !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:hugg
 if (hasToken || builder.ExecutionContext.IsPublishMode)
 {
     var token = builder.AddParameter("huggingface-token", secret: true);
+    api.WithEnvironment("Inference__Provider", "huggingface");
     worker.WithEnvironment("Flux__Token", token)
         .WithEnvironment("Flux__BaseUrl", builder.Configuration["HuggingFace:BaseUrl"] ?? "https://router.huggingface.co/hf-inference/");
 }
@@ -49,6 +50,7 @@ else
         .WithHttpHealthCheck("/health")
         .WithFaultCommands()
         .ExcludeFromManifest();
+    api.WithEnvironment("Inference__Provider", "emulator");
     worker.WithReference(inference).WaitFor(inference)
         .WithEnvironment("Flux__BaseUrl", "http://inference/")
         .WithEnvironment("Flux__Token", "emulator-dev-token");

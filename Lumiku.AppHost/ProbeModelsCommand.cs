@@ -7,6 +7,9 @@ namespace Aspire.Hosting;
 /// <summary>The worker's "Probe models" dashboard command: asks each configured model for one image.</summary>
 public static class ProbeModelsCommand
 {
+    /// <summary>How the probe's output starts the line that says what the table means (ModelProbe.VerdictPrefix).</summary>
+    private const string VerdictPrefix = "Verdict: ";
+
     public static IResourceBuilder<ProjectResource> WithProbeModelsCommand(this IResourceBuilder<ProjectResource> worker)
     {
         return worker.WithCommand(
@@ -27,9 +30,14 @@ public static class ProbeModelsCommand
                         logger.LogInformation("{ProbeLine}", line);
                     }
 
+                    // The verdict is the result's message; the whole table is its result text.
+                    var verdict = table.Split('\n').Select(l => l.Trim())
+                        .FirstOrDefault(l => l.StartsWith(VerdictPrefix, StringComparison.Ordinal)) is { } verdictLine
+                        ? verdictLine[VerdictPrefix.Length..]
+                        : $"The probe answered {(int)response.StatusCode} without a verdict; see the worker's console log.";
                     return response.IsSuccessStatusCode
-                        ? CommandResults.Success()
-                        : CommandResults.Failure("No model produced an image; see the worker's console log for the table.");
+                        ? CommandResults.Success(verdict, table, CommandResultFormat.Text, displayImmediately: true)
+                        : CommandResults.Failure(verdict, table, CommandResultFormat.Text);
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
@@ -38,7 +46,7 @@ public static class ProbeModelsCommand
             },
             new CommandOptions
             {
-                Description = "Ask each configured FLUX model for one 512x512 image and log the table (status, latency, bytes, error) to the worker's console.",
+                Description = "Ask each configured FLUX model for one 512x512 image; the result says what works, with the table (status, latency, bytes, error).",
                 IconName = "Stethoscope",
                 UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
                     ? ResourceCommandState.Enabled

@@ -56,7 +56,9 @@ public static class Extensions
             })
             .WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                // Idle polling is not traced: Redis commands without a parent span are dropped.
+                tracing.SetSampler(new RootRedisCommandSampler(new ParentBasedSampler(new AlwaysOnSampler())))
+                    .AddSource(builder.Environment.ApplicationName)
                     .AddSource(TelemetryPrefix + "*")
                     .AddAspNetCoreInstrumentation(options =>
                         // Health probes would drown the traces ops care about.

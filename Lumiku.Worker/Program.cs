@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddGenerationStore();
 builder.AddFluxClient();
+builder.AddFluxFallbackTracing();
 builder.AddGenerationConsumer();
 
 var app = builder.Build();

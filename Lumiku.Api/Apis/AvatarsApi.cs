@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Lumiku.Api.Auth;
+using Lumiku.Api.Presets;
 using Lumiku.Generation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -180,10 +181,13 @@ public sealed class RenameAvatarRequest : IValidatableObject
 }
 
 /// <summary>An avatar: a succeeded generation and its image.</summary>
+/// <param name="Prompt">The prompt the model was given (with a preset: the preset's expanded template).</param>
+/// <param name="UserPrompt">What the user typed (with a preset: the subject inside the template).</param>
 public sealed record AvatarResponse(
     string Id,
     string? Name,
     string Prompt,
+    string UserPrompt,
     string? PresetId,
     string Model,
     bool FellBack,
@@ -200,6 +204,7 @@ public sealed record AvatarResponse(
         r.Id,
         r.Name,
         r.Prompt,
+        AvatarPresets.Find(r.PresetId)?.SubjectOf(r.Prompt) ?? r.Prompt,
         r.PresetId,
         FluxModels.AliasOf(r.ModelUsed ?? r.Model),
         r.FellBack,

@@ -16,6 +16,22 @@ public sealed record AvatarPreset(
     /// <summary>The prompt this preset makes from the user's subject.</summary>
     public string Expand(string subject) => Template.Replace(SubjectPlaceholder, subject, StringComparison.Ordinal);
 
+    /// <summary>
+    /// The user's own words inside a prompt this preset expanded (records keep only the expanded
+    /// prompt); the prompt itself when it does not fit the template.
+    /// </summary>
+    public string SubjectOf(string prompt)
+    {
+        var at = Template.IndexOf(SubjectPlaceholder, StringComparison.Ordinal);
+        var prefix = Template[..at];
+        var suffix = Template[(at + SubjectPlaceholder.Length)..];
+        return prompt.Length >= prefix.Length + suffix.Length
+            && prompt.StartsWith(prefix, StringComparison.Ordinal)
+            && prompt.EndsWith(suffix, StringComparison.Ordinal)
+            ? prompt[prefix.Length..^suffix.Length]
+            : prompt;
+    }
+
     /// <summary>How many characters the template adds around the subject.</summary>
     public int Overhead => Template.Length - SubjectPlaceholder.Length;
 }

@@ -3,12 +3,16 @@
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 const MODEL_NAMES = { 'flux-dev': 'FLUX.1-dev', 'flux-schnell': 'FLUX.1-schnell' };
+const PROMPT_LIMIT = 2000;
+const LABEL_WORDS = 6;
 
 const $ = (id) => document.getElementById(id);
 const state = {
   token: sessionStorage.getItem('lumiku.token'),
   user: sessionStorage.getItem('lumiku.user'),
   prices: {},
+  balance: null,
+  presets: {},
   nextCursor: null,
   events: null,
   current: null,
@@ -44,10 +48,16 @@ async function api(path, { method = 'GET', body, headers = {}, raw = false } = {
 
 // ---------------------------------------------------------------- messages
 
+// The creator shows one message at a time: a new status replaces an error and the other way round,
+// and either scrolls into view (with More options open it would otherwise sit below the fold).
 function showError(text) {
   const el = $('error');
   el.textContent = text;
   el.hidden = !text;
+  if (text) {
+    setStatus('', false);
+    el.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 function showAccountMessage(text) {
@@ -60,6 +70,62 @@ function setStatus(text, busy) {
   $('progress').hidden = !text;
   $('status').textContent = text || '';
   $('progress').classList.toggle('busy', !!busy);
+  if (text) {
+    $('error').hidden = true;
+    $('progress').scrollIntoView({ block: 'nearest' });
+  }
+}
+
+/** A short label for an avatar: its name, or the first words of what the user typed. */
+function shortLabel(avatar) {
+  if (avatar.name) return avatar.name.length > 60 ? `${avatar.name.slice(0, 59)}…` : avatar.name;
+  const words = (avatar.userPrompt || avatar.prompt || '').split(' ');
+  const first = words.slice(0, LABEL_WORDS).join(' ');
+  const text = first.length > 60 ? first.slice(0, 59) : first;
+  return words.length > LABEL_WORDS || text !== first ? `${text}…` : text;
+}
+
+// ---------------------------------------------------------------- what Generate needs
+
+/** Says, next to Generate, why it cannot run now and what to do; null when it can. */
+function generateBlocker() {
+  if (!state.token) return 'Sign in to generate: enter a user name above and press Sign in.';
+  const model = $('model').value;
+  const price = state.prices[model];
+  if (state.balance === null || price === undefined || state.balance >= price) return null;
+  const cheaper = Object.entries(state.prices)
+    .filter(([, p]) => p <= state.balance)
+    .sort(([, a], [, b]) => a - b)[0];
+  const what = cheaper
+    ? `Choose ${MODEL_NAMES[cheaper[0]] || cheaper[0]} (${cheaper[1]} credits), or ask an administrator for more credits.`
+    : 'Ask an administrator for more credits.';
+  return `Not enough credits: ${MODEL_NAMES[model] || model} costs ${price} credits and you have ${state.balance}. ${what}`;
+}
+
+function renderGenerate() {
+  const blocker = state.current ? null : generateBlocker();
+  $('generate').disabled = !!state.current || !!blocker;
+  $('generate-why').textContent = blocker || '';
+  $('generate-why').hidden = !blocker;
+}
+
+/** The prompt's limit: 2,000, less what the chosen style's template adds around the words. */
+function promptLimit() {
+  const preset = document.querySelector('#preset-list input:checked');
+  return PROMPT_LIMIT - Number(preset?.dataset.overhead || 0);
+}
+
+function renderCount() {
+  const prompt = $('prompt');
+  const limit = promptLimit();
+  prompt.maxLength = limit;
+  const length = prompt.value.length;
+  const count = $('prompt-count');
+  const n = (x) => x.toLocaleString('en');
+  count.textContent = length > limit ? `${n(length)} / ${n(limit)}: ${n(length - limit)} too many for this style`
+    : length === limit ? `${n(limit)} / ${n(limit)}: the limit`
+    : `${n(length)} / ${n(limit)}`;
+  count.classList.toggle('full', length >= limit);
 }
 
 /** Words a person understands for each problem the API can answer. */
@@ -109,6 +175,7 @@ function signOut() {
   closeEvents();
   state.token = null;
   state.user = null;
+  state.balance = null;
   sessionStorage.removeItem('lumiku.token');
   sessionStorage.removeItem('lumiku.user');
   for (const url of state.blobUrls.values()) URL.revokeObjectURL(url);
@@ -122,7 +189,8 @@ function renderSignedIn() {
   $('signin-form').hidden = signedIn;
   $('signed-in').hidden = !signedIn;
   $('who').textContent = state.user || '';
-  $('generate').disabled = !signedIn;
+  $('generate-fields').disabled = !signedIn;
+  renderGenerate();
   $('gallery-empty').hidden = signedIn && $('gallery').children.length > 0;
   if (!signedIn) $('user-name').focus();
 }
@@ -140,12 +208,19 @@ async function enterApp() {
 async function refreshCredits() {
   const credits = await api('/v1/credits');
   state.prices = credits.prices || {};
-  $('balance').textContent = String(credits.balance);
+  setBalance(credits.balance);
   for (const option of $('model').options) {
     const price = state.prices[option.value];
     const base = option.textContent.replace(/ · \d+ credits$/, '');
     option.textContent = price === undefined ? base : `${base} · ${price} credits`;
   }
+  renderGenerate();
+}
+
+function setBalance(balance) {
+  state.balance = balance;
+  $('balance').textContent = String(balance);
+  renderGenerate();
 }
 
 // ---------------------------------------------------------------- presets
@@ -154,6 +229,7 @@ async function loadPresets() {
   const presets = await api('/v1/presets');
   const list = $('preset-list');
   list.querySelectorAll('.preset[data-preset]').forEach((el) => el.remove());
+  state.presets = Object.fromEntries(presets.map((p) => [p.id, p.name]));
   for (const preset of presets) {
     const label = document.createElement('label');
     label.className = 'preset';
@@ -165,6 +241,7 @@ async function loadPresets() {
     input.value = preset.id;
     input.dataset.width = preset.width;
     input.dataset.height = preset.height;
+    input.dataset.overhead = preset.template.length - '{subject}'.length;
     const span = document.createElement('span');
     span.textContent = preset.name;
     label.append(input, ' ', span);
@@ -203,12 +280,15 @@ async function generate(event) {
       body,
       headers: { 'Idempotency-Key': crypto.randomUUID() },
     });
-    $('balance').textContent = String(Number($('balance').textContent) - generation.cost.reserved);
+    // The name belongs to this avatar only; the next one starts unnamed.
+    $('avatar-name').value = '';
+    state.current = generation.id;
+    setBalance(state.balance - generation.cost.reserved);
     follow(generation);
   } catch (e) {
     if (e.status === 401) { signOut(); showAccountMessage(describeProblem(e)); return; }
     showError(describeProblem(e));
-    $('generate').disabled = false;
+    renderGenerate();
   }
 }
 
@@ -272,7 +352,7 @@ function render(g, type) {
       setStatus(`Painting your avatar with ${model}…`, true);
       break;
     case 'fallback':
-      setStatus(`${MODEL_NAMES['flux-dev']} was not available, so this avatar fell back to ${MODEL_NAMES['flux-schnell']}.`, true);
+      setStatus(`Painting your avatar with ${MODEL_NAMES[g.modelUsed] || MODEL_NAMES['flux-schnell']}…`, true);
       break;
     default:
       break;
@@ -282,8 +362,14 @@ function render(g, type) {
 async function done(g) {
   if (g.status === 'succeeded') {
     const used = MODEL_NAMES[g.modelUsed] || g.modelUsed;
-    const fellBack = g.fellBack ? ` It fell back to ${MODEL_NAMES['flux-schnell']}, so you were charged ${g.cost.charged} credits.` : '';
-    setStatus(`Done! Made with ${used} for ${g.cost.charged} credits.${fellBack}`, false);
+    if (g.fellBack) {
+      // Said once, when the outcome is known: what happened, why, and what it cost.
+      const asked = MODEL_NAMES[g.model] || g.model;
+      const why = g.fallbackReason ? ` (${g.fallbackReason.replace(/ \(request [^)]*\)$/, '')})` : '';
+      setStatus(`Done! ${asked} refused this request${why}, so the avatar fell back to ${used}: you were charged ${g.cost.charged} credits instead of ${g.cost.reserved}.`, false);
+    } else {
+      setStatus(`Done! Made with ${used} for ${g.cost.charged} credits.`, false);
+    }
   } else if (g.status === 'failed') {
     setStatus('', false);
     const reason = g.error?.message ? ` (${g.error.message})` : '';
@@ -302,7 +388,7 @@ async function done(g) {
 function finish() {
   state.current = null;
   $('cancel').hidden = true;
-  $('generate').disabled = !state.token;
+  renderGenerate();
 }
 
 async function cancelCurrent() {
@@ -332,42 +418,115 @@ function avatarCard(avatar) {
   const li = document.createElement('li');
   li.className = 'avatar';
   li.dataset.id = avatar.id;
-  const title = avatar.name || avatar.prompt;
+  const label = shortLabel(avatar);
 
   const img = document.createElement('img');
-  img.alt = avatar.prompt;
+  img.alt = `Avatar: ${label}`;
   img.width = avatar.width;
   img.height = avatar.height;
   img.loading = 'lazy';
 
+  const title = document.createElement('p');
+  title.className = 'title';
+  title.textContent = avatar.name || 'Untitled';
+  title.classList.toggle('untitled', !avatar.name);
+
+  // What the user typed; a preset's template is shown as a tag, not as the caption.
   const caption = document.createElement('p');
   caption.className = 'caption';
-  caption.textContent = title;
+  caption.textContent = avatar.userPrompt || avatar.prompt;
+  caption.title = avatar.userPrompt || avatar.prompt;
 
   const meta = document.createElement('p');
   meta.className = 'meta';
+  if (avatar.presetId) {
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = state.presets[avatar.presetId] || avatar.presetId;
+    meta.append(tag, ' ');
+  }
   const model = MODEL_NAMES[avatar.model] || avatar.model;
-  meta.textContent = `${avatar.width} × ${avatar.height} · ${model}${avatar.fellBack ? ' (fallback)' : ''} · ${avatar.charged} credits`;
+  meta.append(`${avatar.width} × ${avatar.height} · ${model}${avatar.fellBack ? ' (fallback)' : ''} · ${avatar.charged} credits`);
 
   const actions = document.createElement('div');
   actions.className = 'actions';
+  const rename = button('Rename', `Rename avatar ${label}`, 'secondary');
+  rename.addEventListener('click', () => startRename(avatar, li));
   const download = document.createElement('a');
   download.className = 'button secondary';
   download.textContent = 'Download';
-  download.setAttribute('aria-label', `Download ${title}`);
+  download.setAttribute('aria-label', `Download avatar ${label}`);
   download.download = `${(avatar.name || 'avatar-' + avatar.id.slice(0, 8)).replace(/[^A-Za-z0-9_-]+/g, '-')}.png`;
   download.href = '#';
-  const remove = document.createElement('button');
-  remove.type = 'button';
-  remove.className = 'secondary danger';
-  remove.textContent = 'Delete';
-  remove.setAttribute('aria-label', `Delete ${title}`);
-  remove.addEventListener('click', () => deleteAvatar(avatar.id, li));
-  actions.append(download, remove);
+  const remove = button('Delete', `Delete avatar ${label}`, 'secondary danger');
+  remove.addEventListener('click', () => confirmDelete(avatar, li));
+  actions.append(rename, download, remove);
 
-  li.append(img, caption, meta, actions);
+  li.append(img, title, caption, meta, actions);
   loadImage(avatar, img, download);
   return li;
+}
+
+function button(text, ariaLabel, className) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  if (ariaLabel) b.setAttribute('aria-label', ariaLabel);
+  return b;
+}
+
+/** Inline rename: the title becomes a field; Enter saves (PATCH), Escape or leaving it cancels. */
+function startRename(avatar, li) {
+  const title = li.querySelector('.title');
+  const input = document.createElement('input');
+  input.className = 'rename';
+  input.maxLength = 100;
+  input.value = avatar.name || '';
+  input.setAttribute('aria-label', `New name for avatar ${shortLabel(avatar)}`);
+  let settled = false;
+  const close = () => {
+    settled = true;
+    input.replaceWith(title);
+    li.querySelector('.actions button').focus();
+  };
+  input.addEventListener('keydown', async (event) => {
+    if (event.key === 'Escape') { event.preventDefault(); close(); return; }
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    if (settled) return;
+    settled = true;
+    try {
+      const saved = await api(`/v1/avatars/${encodeURIComponent(avatar.id)}`, { method: 'PATCH', body: { name: input.value.trim() } });
+      const card = avatarCard(saved);
+      li.replaceWith(card);
+      card.querySelector('.actions button').focus();
+    } catch (e) {
+      settled = false;
+      showError(describeProblem(e));
+    }
+  });
+  input.addEventListener('blur', () => { if (!settled) close(); });
+  title.replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+/** Delete asks first: the card's actions turn into "Delete for good" and "Keep". */
+function confirmDelete(avatar, li) {
+  const actions = li.querySelector('.actions');
+  const kept = [...actions.children];
+  const sure = button('Delete for good', `Delete avatar ${shortLabel(avatar)} for good`, 'danger');
+  const keep = button('Keep', `Keep avatar ${shortLabel(avatar)}`, 'secondary');
+  const restore = () => {
+    actions.replaceChildren(...kept);
+    actions.querySelector('button.danger').focus();
+  };
+  sure.addEventListener('click', () => deleteAvatar(avatar.id, li));
+  keep.addEventListener('click', restore);
+  actions.addEventListener('keydown', (event) => { if (event.key === 'Escape' && keep.isConnected) restore(); });
+  actions.replaceChildren(sure, keep);
+  keep.focus();
 }
 
 /** Images need the bearer token, so they are fetched and shown from blob URLs. */
@@ -379,7 +538,7 @@ async function loadImage(avatar, img, link) {
       url = URL.createObjectURL(await response.blob());
       state.blobUrls.set(avatar.id, url);
     } catch {
-      img.alt = `Image unavailable: ${avatar.prompt}`;
+      img.alt = `Image unavailable: ${shortLabel(avatar)}`;
       return;
     }
   }
@@ -419,13 +578,28 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('signout').addEventListener('click', signOut);
   $('generate-form').addEventListener('submit', generate);
+  $('prompt').addEventListener('input', renderCount);
+  $('model').addEventListener('change', renderGenerate);
   $('cancel').addEventListener('click', cancelCurrent);
   $('more').addEventListener('click', () => loadGallery(false).catch((e) => showError(describeProblem(e))));
   $('preset-list').addEventListener('change', (event) => {
     const { width, height } = event.target.dataset;
     const option = width && [...$('size').options].find((o) => o.value === `${width}x${height}`);
     if (option) $('size').value = option.value;
+    renderCount();
   });
 
+  renderCount();
+  showDevNote();
   if (state.token) enterApp(); else renderSignedIn();
 });
+
+/** In Development the api says what paints the images; the local stand-in ignores the prompt. */
+async function showDevNote() {
+  try {
+    const about = await api('/dev/about');
+    $('dev-note').hidden = about.provider !== 'emulator';
+  } catch {
+    // Not Development: no note.
+  }
+}

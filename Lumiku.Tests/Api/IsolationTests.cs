@@ -68,6 +68,7 @@ public sealed record AvatarView(
     string Id,
     string? Name,
     string Prompt,
+    string UserPrompt,
     string? PresetId,
     string Model,
     bool FellBack,

@@ -3,7 +3,7 @@ using Lumiku.Tests.Infrastructure;
 
 namespace Lumiku.Tests.Api;
 
-/// <summary>Presets expand into prompts; credits show the balance, the prices and the ledger of a generation.</summary>
+/// <summary>Presets expand into prompts (and avatars still show what the user typed); credits show the balance, the prices and the ledger of a generation.</summary>
 [Collection(LumikuAppCollection.Name)]
 public sealed class PresetsAndCreditsTests(LumikuApp app)
 {
@@ -30,6 +30,9 @@ public sealed class PresetsAndCreditsTests(LumikuApp app)
         Assert.Equal("succeeded", done.Status);
         var avatar = await client.GetFromJsonAsync<AvatarView>($"/v1/avatars/{accepted.Id}", GenerationPolling.Json);
         Assert.Equal("traditional", avatar!.PresetId);
+        Assert.Equal(accepted.Prompt, avatar.Prompt);
+        // What the user typed, for the gallery's caption: the subject inside the preset's template.
+        Assert.Equal("a 25-year-old woman with short hair", avatar.UserPrompt);
     }
 
     [Fact]

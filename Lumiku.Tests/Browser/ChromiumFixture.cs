@@ -29,6 +29,27 @@ public sealed class ChromiumFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>A new context at <paramref name="viewport"/> with the page at <paramref name="baseUrl"/> open.</summary>
+    public async Task<(IBrowserContext Context, IPage Page)> OpenAsync(Uri baseUrl, ViewportSize viewport)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl.ToString(),
+            ViewportSize = viewport,
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        return (context, page);
+    }
+
+    /// <summary>Signs in on the page as a person would, and waits until the page says who is signed in.</summary>
+    public static async Task SignInAsync(IPage page, string user)
+    {
+        await page.GetByLabel("User name").FillAsync(user);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync(user);
+    }
+
     /// <summary>Saves a full-page screenshot as a file and attaches it to the test result.</summary>
     public static async Task<string> ScreenshotAsync(IPage page, string name)
     {

@@ -1,6 +1,7 @@
 using Lumiku.Generation;
 using Lumiku.Tests.Emulator;
 using Lumiku.Worker.Flux;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lumiku.Tests.Flux;
@@ -9,7 +10,7 @@ namespace Lumiku.Tests.Flux;
 public sealed class ModelProbeTests
 {
     [Fact]
-    public async Task FreeTierToken_ShowsDev400AndSchnell200_RecommendsTheFallback_AndExitsZero()
+    public async Task FreeTierToken_ShowsDev400AndSchnell200_RecommendsTheFallback_AndExitsWithSomeModelsWork()
     {
         await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Tier"] = "free" });
         await using var flux = await FluxTestHost.StartAsync(emulator);
@@ -18,7 +19,7 @@ public sealed class ModelProbeTests
         var exitCode = await flux.Services.GetRequiredService<ModelProbe>().RunAsync(output, TestContext.Current.CancellationToken);
 
         var text = output.ToString();
-        Assert.Equal(0, exitCode);
+        Assert.Equal(ModelProbe.ExitCodes.SomeModelsWork, exitCode);
         var lines = text.Split('\n');
         Assert.Contains(lines, l => l.StartsWith(FluxModels.Dev, StringComparison.Ordinal) && l.Contains(" 400 ", StringComparison.Ordinal) && l.Contains("Model access denied. Upgrade to PRO.", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith(FluxModels.Schnell, StringComparison.Ordinal) && l.Contains(" 200 ", StringComparison.Ordinal) && l.Contains("image/png", StringComparison.Ordinal));
@@ -41,8 +42,40 @@ public sealed class ModelProbeTests
 
         var exitCode = await flux.Services.GetRequiredService<ModelProbe>().RunAsync(output, TestContext.Current.CancellationToken);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ModelProbe.ExitCodes.NoModelWorks, exitCode);
         Assert.Contains("Token: rejected (401)", output.ToString());
-        Assert.Contains("no model works: every job will fail. Check the token.", output.ToString());
+        Assert.Contains("Verdict: no model works: every job will fail. Check the token.", output.ToString());
+    }
+
+    [Fact]
+    public async Task NoToken_TheCommandSaysHowToSetOne_CallsNothing_AndExitsNonZero_WithoutStackTraces()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Lumiku.Worker.dll"), ModelProbe.CommandName },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        // Production: no user secrets of this machine's worker; the token is explicitly empty.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Flux__Token"] = "";
+        start.Environment["Flux__BaseUrl"] = emulator.BaseUrl.ToString();
+        using var probe = Process.Start(start)!;
+        var stdout = probe.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = probe.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await probe.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var text = await stdout;
+
+        Assert.Equal(ModelProbe.ExitCodes.NoToken, probe.ExitCode);
+        Assert.StartsWith("No Hugging Face token is set (Flux:Token), so no model was called.", text, StringComparison.Ordinal);
+        Assert.Contains("Set a token, then run this again:", text);
+        Assert.Contains("dotnet user-secrets --project Lumiku.Worker set Flux:Token hf_...", text);
+        Assert.Contains("export Flux__Token=hf_...", text);
+        Assert.DoesNotContain("Token: accepted", text);
+        Assert.DoesNotContain("   at ", text + await stderr);
+        Assert.Equal(0, (await emulator.StatsAsync()).Total);
     }
 }

@@ -48,11 +48,18 @@ public sealed class TraceTests(FallbackApp app)
         Assert.Contains(attempts, s => s.Tag("url.full")!.EndsWith("FLUX.1-schnell", StringComparison.Ordinal) && s.Tag("http.response.status_code") == "200");
         Assert.All(attempts, a => Assert.True(IsDescendant(a, consumer, spans), $"{a.Name} is not below the consumer span"));
 
+        // Dev's 400 is the expected, handled outcome of a job that succeeded: not an error span, but
+        // an event that says so. Nothing in the trace reads as a failure.
+        var refused = Assert.Single(attempts, s => s.Tag("http.response.status_code") == "400");
+        Assert.NotEqual("Error", refused.Status);
+        Assert.Contains(refused.Events, e => e.Name == "lumiku.flux.fallback_status_handled" && e.Tags.GetValueOrDefault("lumiku.flux.outcome") == "expected 400: this job falls back to black-forest-labs/FLUX.1-schnell");
+        Assert.DoesNotContain(spans, s => s.Status == "Error");
+
         // The emulator's server spans join the same trace.
         Assert.Contains(spans, s => s.Kind == "Server" && s.Source.Contains("AspNetCore", StringComparison.Ordinal) && s.Name.Contains("models", StringComparison.Ordinal));
 
         // The fallback is a span event carrying the primary's status and error.
-        var fallback = spans.SelectMany(s => s.Events).FirstOrDefault(e => e.Name.Contains("fallback", StringComparison.OrdinalIgnoreCase));
+        var fallback = spans.SelectMany(s => s.Events).FirstOrDefault(e => e.Name == "lumiku.flux.fallback");
         Assert.NotNull(fallback);
         Assert.Contains(fallback.Tags.Values, v => v == "400");
         Assert.Contains(fallback.Tags.Values, v => v?.Contains("Upgrade to PRO", StringComparison.Ordinal) == true);
@@ -88,6 +95,23 @@ public sealed class TraceTests(FallbackApp app)
             await Task.Delay(250, cts.Token);
         }
     }
+
+    [Fact]
+    public async Task IdleWorker_For30Seconds_ExportsNoRootSpan()
+    {
+        // Every service of the app exports here; the worker polls the stream and reports the queue
+        // gauges all along. Only real work may start a trace.
+        var telemetry = new ExportedTelemetry(app.TelemetryPath);
+        var before = RootSpans(telemetry).Select(s => s.SpanId).ToHashSet();
+
+        await Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var during = RootSpans(telemetry).Where(s => !before.Contains(s.SpanId)).Select(s => $"{s.Source} {s.Name}").ToList();
+        Assert.Empty(during);
+    }
+
+    private static List<ExportedSpan> RootSpans(ExportedTelemetry telemetry) =>
+        [.. telemetry.Spans().Where(s => string.IsNullOrEmpty(s.ParentSpanId))];
 
     private static bool IsDescendant(ExportedSpan span, ExportedSpan ancestor, List<ExportedSpan> spans)
     {

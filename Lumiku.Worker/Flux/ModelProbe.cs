@@ -6,11 +6,33 @@ namespace Lumiku.Worker.Flux;
 /// <summary>
 /// <c>dotnet run --project Lumiku.Worker -- probe-models</c>: asks each configured model for one
 /// 512x512 image through the real client (fallback off, so each model answers for itself), prints a
-/// table and what it means for jobs, and exits non-zero when no model works.
+/// table and what it means for jobs; the exit code says what works (<see cref="ExitCodes"/>).
 /// </summary>
 public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, TimeProvider time)
 {
     public const string CommandName = "probe-models";
+
+    /// <summary>The line of the output that says what the table means; the dashboard command shows it.</summary>
+    public const string VerdictPrefix = "Verdict: ";
+
+    /// <summary>What the probe's exit code means.</summary>
+    public static class ExitCodes
+    {
+        /// <summary>Every configured model produced an image.</summary>
+        public const int AllModelsWork = 0;
+
+        /// <summary>No model produced an image: every job would fail.</summary>
+        public const int NoModelWorks = 1;
+
+        /// <summary>The Flux configuration is invalid; nothing was called.</summary>
+        public const int InvalidConfiguration = 2;
+
+        /// <summary>No token is set; nothing was called.</summary>
+        public const int NoToken = 3;
+
+        /// <summary>Some models work, some do not (e.g. no FLUX.1-dev access: jobs fall back to schnell).</summary>
+        public const int SomeModelsWork = 4;
+    }
 
     private const int Side = 512;
     private const string Prompt = "A friendly head-and-shoulders avatar, studio light";
@@ -19,11 +41,19 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
     public static async Task<int> RunCommandAsync(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateBuilder(args);
-        // The table is the output; logs (the client's failure events) go to stderr.
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        // Polly reports every attempt at Information; the table already says it.
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.AddServiceDefaults();
+        // The table is the output. On the console (stderr) only one line per failed attempt: the
+        // client's warnings, without exceptions. Stack traces go to the debug log only.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddDebug();
+        builder.Logging.AddConsole(o =>
+        {
+            o.LogToStandardErrorThreshold = LogLevel.Trace;
+            o.FormatterName = ProbeConsoleFormatter.Name;
+        });
+        builder.Logging.AddConsoleFormatter<ProbeConsoleFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>("Polly", LogLevel.None);
         builder.AddFluxClient();
         await using var app = builder.Build();
         try
@@ -33,18 +63,33 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         catch (OptionsValidationException e)
         {
             await output.WriteLineAsync("Invalid Flux configuration: " + string.Join(" ", e.Failures)).ConfigureAwait(false);
-            return 2;
+            return ExitCodes.InvalidConfiguration;
         }
 
         return await app.Services.GetRequiredService<ModelProbe>().RunAsync(output, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Probes, prints, and returns the exit code: 0 when at least one model produces an image.</summary>
+    /// <summary>Probes, prints, and returns the exit code (<see cref="ExitCodes"/>).</summary>
     public async Task<int> RunAsync(TextWriter output, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        if (string.IsNullOrWhiteSpace(settings.Token))
+        {
+            // Without a token every call would be a 401: say what to do instead of making them.
+            await output.WriteLineAsync($"""
+                No Hugging Face token is set (Flux:Token), so no model was called.
+                Set a token, then run this again:
+                  dotnet user-secrets --project Lumiku.Worker set Flux:Token hf_...
+                or in the environment:
+                  export Flux__Token=hf_...
+                (For the whole app: dotnet user-secrets --project Lumiku.AppHost set Parameters:huggingface-token hf_...)
+                {VerdictPrefix}no token: set a token to probe the models.
+                """).ConfigureAwait(false);
+            return ExitCodes.NoToken;
+        }
+
         var models = new[] { settings.Primary.Model, settings.Fallback.Model }.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-        await output.WriteLineAsync($"Probing {settings.BaseUrl} at {Side}x{Side} (token {(string.IsNullOrWhiteSpace(settings.Token) ? "missing" : "set")})").ConfigureAwait(false);
+        await output.WriteLineAsync($"Probing {settings.BaseUrl} at {Side}x{Side}").ConfigureAwait(false);
 
         var results = new List<ProbeResult>();
         foreach (var model in models)
@@ -63,11 +108,20 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         }
 
         await output.WriteLineAsync().ConfigureAwait(false);
-        var tokenRejected = results.Any(r => r.StatusCode == 401);
-        await output.WriteLineAsync("Token: " + (tokenRejected ? "rejected (401): set Flux:Token (the AppHost's huggingface-token parameter)." : "accepted.")).ConfigureAwait(false);
-        await output.WriteLineAsync("Recommendation: " + Recommend(settings, results)).ConfigureAwait(false);
-        return results.Any(r => r.Ok) ? 0 : 1;
+        await output.WriteLineAsync("Token: " + TokenVerdict(results)).ConfigureAwait(false);
+        await output.WriteLineAsync(VerdictPrefix + Recommend(settings, results)).ConfigureAwait(false);
+        return results.All(r => r.Ok) ? ExitCodes.AllModelsWork
+            : results.Any(r => r.Ok) ? ExitCodes.SomeModelsWork
+            : ExitCodes.NoModelWorks;
     }
+
+    /// <summary>"accepted" only when an answer proved it: an image, or a refusal that is not about the token.</summary>
+    private static string TokenVerdict(List<ProbeResult> results) =>
+        results.Any(r => r.StatusCode is 401)
+            ? "rejected (401): set Flux:Token (the AppHost's huggingface-token parameter)."
+            : results.Any(r => r.Ok || r.StatusCode is { } s && s is not 403)
+                ? "accepted."
+                : "not proven: no model answered with an image or a status that shows the token was read.";
 
     private async Task<ProbeResult> ProbeAsync(string model, CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ namespace Lumiku.Worker.Flux;
 
 /// <summary>
 /// <c>POST /probe-models</c>: runs the model probe inside the worker (its token, its pipeline) and
-/// answers the table as text, 200 when a model works, 503 when none does. Development only: it is
+/// answers the table as text, 200 when a model works (all, or some: jobs fall back), 503 otherwise. Development only: it is
 /// what the dashboard's "Probe models" command calls; in production use the command line.
 /// </summary>
 public static class ProbeEndpoint
@@ -21,6 +21,8 @@ public static class ProbeEndpoint
     {
         using var output = new StringWriter();
         var exitCode = await probe.RunAsync(output, cancellationToken);
-        return TypedResults.Text(output.ToString(), "text/plain", statusCode: exitCode == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Text(output.ToString(), "text/plain", statusCode: exitCode is ModelProbe.ExitCodes.AllModelsWork or ModelProbe.ExitCodes.SomeModelsWork
+                ? StatusCodes.Status200OK
+                : StatusCodes.Status503ServiceUnavailable);
     }
 }
