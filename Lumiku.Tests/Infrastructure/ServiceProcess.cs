@@ -28,11 +28,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>The last lines the process wrote (for failure messages).</summary>
     public string Output => string.Join('\n', _output);
 
-    /// <summary>Starts <paramref name="project"/>'s built dll and waits until its <c>/health</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <paramref name="project"/>'s built dll (on <paramref name="url"/>, else a free port) and,
+    /// unless told not to, waits until its <c>/health</c> answers 200.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(
+        string project, IReadOnlyDictionary<string, string> environment, string? url = null, bool waitUntilHealthy = true)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, project + ".dll");
         if (!File.Exists(dll))
@@ -40,7 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{project}.dll is not next to the tests; build the solution first.", dll);
         }
 
-        var url = $"http://127.0.0.1:{RedisServer.FreePort()}";
+        url ??= $"http://127.0.0.1:{RedisServer.FreePort()}";
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll },
@@ -57,6 +63,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var service = new ServiceProcess(Process.Start(start)!, url);
+        if (!waitUntilHealthy)
+        {
+            return service;
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

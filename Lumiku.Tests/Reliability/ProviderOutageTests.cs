@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Lumiku.Generation;
+using Lumiku.Generation.Redis;
+using Lumiku.Tests.Infrastructure;
+using StackExchange.Redis;
+using static Lumiku.Tests.Infrastructure.WorkerTestBed;
+
+namespace Lumiku.Tests.Reliability;
+
+/// <summary>
+/// A provider that is down or says "later", with a real worker process, Redis and emulator: jobs wait
+/// as <c>queued</c> (cancelable, their deliveries not counted) instead of failing or being parked as
+/// <c>processing</c>; they succeed when the provider comes back within the job deadline and fail,
+/// refunded once, when it does not.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class ProviderOutageTests : IAsyncLifetime
+{
+    private static readonly Dictionary<string, string> Down = new() { ["Emulator__Error503Rate"] = "1.0" };
+
+    private WorkerTestBed _bed = null!;
+
+    public async ValueTask InitializeAsync() => _bed = await WorkerTestBed.StartAsync();
+
+    [Fact]
+    public async Task BreakerOpens_JobsGoBackToQueued_Cancelable_AndSucceedAfterRecovery_WithDeliveriesUncounted()
+    {
+        await _bed.StartEmulatorAsync(Down);
+        await using var redis = await _bed.ConnectAsync();
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        var events = new ConcurrentQueue<(string Id, string Status)>();
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisKeys.EventsPrefix + "*"), (channel, status) =>
+            events.Enqueue((channel.ToString()[RedisKeys.EventsPrefix.Length..], status.ToString())));
+        var worker = await _bed.StartWorkerAsync("worker-breaker", concurrency: 4, new Dictionary<string, string>
+        {
+            // Every failed call counts at once, and two of them open the breaker for 2 s.
+            ["Flux__Resilience__MaxRetryAttempts"] = "0",
+            ["Flux__Resilience__CircuitBreakerFailureRatio"] = "0.5",
+            ["Flux__Resilience__CircuitBreakerMinimumThroughput"] = "2",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:10",
+            ["Flux__Resilience__CircuitBreakerSamplingDuration"] = "00:00:30",
+            ["Flux__Resilience__CircuitBreakerBreakDuration"] = "00:00:02",
+            ["Worker__DeferDelay"] = "00:00:00.200",
+            ["Worker__MaxDeferDelay"] = "00:00:01",
+            ["Worker__DelayedPollInterval"] = "00:00:00.100",
+        });
+        var ids = await SubmitAsync(store, user, 8);
+
+        await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("Provider not asked", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        // No job is parked as processing: each one the worker read is back to queued, and none of
+        // those deliveries counts against the delivery limit.
+        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(s => s == GenerationStatus.Queued), TimeSpan.FromSeconds(30));
+        Assert.All(await RecordsAsync(store, ids), r => Assert.Equal(0, r.Attempts));
+        Assert.All(ids, id =>
+        {
+            Assert.Contains((id, GenerationStatus.Processing), events);
+            Assert.Contains((id, GenerationStatus.Queued), events);
+        });
+
+        // A user can cancel a job that waits out the outage: refunded once, never run.
+        await WaitUntilAsync(async () => (await store.CancelAsync(ids[0], user)).Changed, TimeSpan.FromSeconds(30));
+
+        await _bed.StartEmulatorAsync();
+        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+
+        var records = await RecordsAsync(store, ids);
+        Assert.Equal(GenerationStatus.Canceled, records[0].Status);
+        Assert.Equal(10, records[0].Refunded);
+        Assert.All(records[1..], r =>
+        {
+            Assert.Equal(GenerationStatus.Succeeded, r.Status);
+            Assert.Equal(1, r.Attempts);
+            Assert.Equal(10, r.Charged);
+        });
+        // Paid once per delivered avatar after the recovery; the canceled job never reached the provider again.
+        Assert.Equal(ids.Count - 1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev));
+        var ledger = await store.GetFullLedgerAsync(user);
+        Assert.Equal([ids[0]], ledger.Where(e => e.Type == "refund").Select(e => e.GenerationId));
+        Assert.Equal(ids.Count - 1, ledger.Count(e => e.Type == "settle"));
+        Assert.Equal(StarterGrant - (10 * (ids.Count - 1)), await store.GetBalanceAsync(user));
+        Assert.Equal(await store.GetBalanceAsync(user), ledger.Sum(e => e.Amount));
+    }
+
+    [Fact]
+    public async Task FinalUnavailableStormShorterThanTheDeadline_EveryJobWaitsQueued_AndSucceeds()
+    {
+        await _bed.StartEmulatorAsync(Down);
+        await using var redis = await _bed.ConnectAsync();
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        await StartStormWorkerAsync(deadline: "00:02:00");
+        var ids = await SubmitAsync(store, user, 6);
+
+        // Every job has been turned away twice and waits, queued, instead of failing.
+        await WaitUntilAsync(async () => (await RecordsAsync(store, ids)).All(r => r.Deferrals >= 2), TimeSpan.FromSeconds(40));
+        Assert.DoesNotContain(GenerationStatus.Failed, await StatusesAsync(store, ids));
+
+        await _bed.StartEmulatorAsync();
+        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+
+        Assert.All(await RecordsAsync(store, ids), r =>
+        {
+            Assert.Equal(GenerationStatus.Succeeded, r.Status);
+            Assert.Equal(1, r.Attempts);
+        });
+        Assert.Equal(ids.Count, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev, 200));
+        Assert.Equal(StarterGrant - (10 * ids.Count), await store.GetBalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task FinalUnavailableStormLongerThanTheDeadline_EveryJobFailsOnce_AndIsRefundedOnce()
+    {
+        await _bed.StartEmulatorAsync(Down);
+        await using var redis = await _bed.ConnectAsync();
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        await StartStormWorkerAsync(deadline: "00:00:05");
+        var ids = await SubmitAsync(store, user, 6);
+
+        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+
+        Assert.All(await RecordsAsync(store, ids), r =>
+        {
+            Assert.Equal(GenerationStatus.Failed, r.Status);
+            Assert.Equal("provider_unavailable", r.ErrorCode);
+            Assert.Equal(10, r.Refunded);
+            Assert.True(r.Deferrals >= 1, $"{r.Id} failed without waiting");
+        });
+        var refunds = (await store.GetFullLedgerAsync(user)).Where(e => e.Type == "refund").Select(e => e.GenerationId!).ToList();
+        Assert.Equal(ids.Order(), refunds.Order());
+        Assert.Equal(StarterGrant, await store.GetBalanceAsync(user));
+    }
+
+    /// <summary>A worker whose client does not retry and whose breaker stays out, so each call is one final 503.</summary>
+    private Task<ServiceProcess> StartStormWorkerAsync(string deadline) =>
+        _bed.StartWorkerAsync("worker-storm", concurrency: 4, new Dictionary<string, string>
+        {
+            ["Flux__Resilience__MaxRetryAttempts"] = "0",
+            ["Flux__Resilience__CircuitBreakerFailureRatio"] = "1.0",
+            ["Flux__Resilience__CircuitBreakerMinimumThroughput"] = "100000",
+            ["Worker__JobDeadline"] = deadline,
+            ["Worker__DeferDelay"] = "00:00:00.300",
+            ["Worker__MaxDeferDelay"] = "00:00:01",
+            ["Worker__DelayedPollInterval"] = "00:00:00.100",
+        });
+
+    public ValueTask DisposeAsync() => _bed.DisposeAsync();
+}
