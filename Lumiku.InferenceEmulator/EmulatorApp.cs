@@ -22,6 +22,11 @@ public static class EmulatorApp
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
+        // Last, so the knobs PUT /faults sets lie on top of every other source.
+        var faults = new FaultOverrides();
+        builder.Configuration.Sources.Add(faults);
+        builder.Services.AddSingleton(faults);
+
         builder.AddServiceDefaults();
 
         builder.Services.AddOptions<EmulatorOptions>()
@@ -38,6 +43,7 @@ public static class EmulatorApp
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapTextToImageApi();
+        app.MapFaultsApi();
         return app;
     }
 }

@@ -4,7 +4,8 @@ namespace Lumiku.InferenceEmulator;
 
 /// <summary>
 /// Section <c>Emulator</c>: how the stand-in for Hugging Face behaves. Every knob is configuration
-/// so tests and the AppHost (<c>--Emulator:Tier=free</c>) can reproduce the provider's failure modes.
+/// so tests and the AppHost (<c>--Emulator:Tier=free</c>) can reproduce the provider's failure modes,
+/// and can be changed while the emulator runs with <c>PUT /faults</c> (see <see cref="FaultsApi"/>).
 /// </summary>
 public sealed class EmulatorOptions
 {
@@ -70,6 +71,16 @@ public sealed class EmulatorOptions
 
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan TimeoutDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Share of image answers that send the status, the headers and half the body, then stall for
+    /// <see cref="StallBodyDuration"/> before the rest (a client that gives up first is recorded as 499).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double StallBodyRate { get; set; }
+
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StallBodyDuration { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Share of requests answering 200 with bytes that are not an image.</summary>
     [Range(0.0, 1.0)]

@@ -4,7 +4,7 @@ namespace Lumiku.InferenceEmulator;
 
 /// <summary>The services the text-to-image handler needs, bound with <c>[AsParameters]</c>.</summary>
 public sealed record EmulatorServices(
-    IOptions<EmulatorOptions> Options,
+    IOptionsMonitor<EmulatorOptions> Options,
     EmulatorStats Stats,
     ColdStarts ColdStarts,
     FixedWindowRateLimit RateLimit,

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Options;
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>Thread-safe request counters behind <c>GET /stats</c>.</summary>
-public sealed class EmulatorStats(IOptions<EmulatorOptions> options)
+public sealed class EmulatorStats(IOptionsMonitor<EmulatorOptions> options)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Dictionary<int, int>> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly Queue<RecordedRequest> _recent = new();
     private int _total;
+    private int _stalling;
 
     public void Record(RecordedRequest request)
     {
@@ -22,11 +23,18 @@ public sealed class EmulatorStats(IOptions<EmulatorOptions> options)
 
             byStatus[request.Status] = byStatus.GetValueOrDefault(request.Status) + 1;
             _recent.Enqueue(request);
-            while (_recent.Count > options.Value.RecentRequests)
+            while (_recent.Count > options.CurrentValue.RecentRequests)
             {
                 _recent.Dequeue();
             }
         }
+    }
+
+    /// <summary>Counts an answer as stalling (<see cref="EmulatorStatsSnapshot.Stalling"/>) until disposed.</summary>
+    public IDisposable Stall()
+    {
+        Interlocked.Increment(ref _stalling);
+        return new StallScope(this);
     }
 
     public EmulatorStatsSnapshot Snapshot()
@@ -36,7 +44,8 @@ public sealed class EmulatorStats(IOptions<EmulatorOptions> options)
             return new EmulatorStatsSnapshot(
                 _total,
                 _models.ToDictionary(m => m.Key, m => (IReadOnlyDictionary<int, int>)new Dictionary<int, int>(m.Value), StringComparer.OrdinalIgnoreCase),
-                [.. _recent]);
+                [.. _recent],
+                Volatile.Read(ref _stalling));
         }
     }
 
@@ -47,6 +56,19 @@ public sealed class EmulatorStats(IOptions<EmulatorOptions> options)
             _total = 0;
             _models.Clear();
             _recent.Clear();
+        }
+    }
+
+    private sealed class StallScope(EmulatorStats stats) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref stats._stalling);
+            }
         }
     }
 }

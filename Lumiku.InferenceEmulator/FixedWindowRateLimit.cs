@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>The router's per-token fixed-window rate limit: <see cref="EmulatorOptions.RateLimitRequests"/> per window.</summary>
-public sealed class FixedWindowRateLimit(IOptions<EmulatorOptions> options, EmulatorClock clock)
+public sealed class FixedWindowRateLimit(IOptionsMonitor<EmulatorOptions> options, EmulatorClock clock)
 {
     private readonly Lock _gate = new();
     private DateTimeOffset _windowStart = DateTimeOffset.MinValue;
@@ -12,13 +12,14 @@ public sealed class FixedWindowRateLimit(IOptions<EmulatorOptions> options, Emul
     /// <summary>Counts one request; returns the time until the window resets when it is over the limit, else null.</summary>
     public TimeSpan? TryAcquire()
     {
-        var limit = options.Value.RateLimitRequests;
+        var current = options.CurrentValue;
+        var limit = current.RateLimitRequests;
         if (limit <= 0)
         {
             return null;
         }
 
-        var window = options.Value.RateLimitWindow;
+        var window = current.RateLimitWindow;
         var now = clock.Time.GetUtcNow();
         lock (_gate)
         {

@@ -20,21 +20,22 @@ public sealed class PaintedImages : IDisposable
     /// <summary>What <c>PaintMode=once</c> paints, for every prompt and seed.</summary>
     private const string OncePrompt = "Lumiku inference emulator";
 
-    private readonly IOptions<EmulatorOptions> _options;
+    private readonly IOptionsMonitor<EmulatorOptions> _options;
     private readonly SemaphoreSlim _painter = new(1, 1);
     private readonly MemoryCache? _cache;
 
-    public PaintedImages(IOptions<EmulatorOptions> options)
+    public PaintedImages(IOptionsMonitor<EmulatorOptions> options)
     {
         _options = options;
-        var limit = options.Value.PaintCacheMb * 1024L * 1024;
+        // Sized once at start: PaintCacheMb is the one knob PUT /faults does not change.
+        var limit = options.CurrentValue.PaintCacheMb * 1024L * 1024;
         _cache = limit > 0 ? new MemoryCache(new MemoryCacheOptions { SizeLimit = limit }) : null;
     }
 
     /// <summary>The PNG for a request; the same inputs always give the same bytes.</summary>
     public async ValueTask<byte[]> GetAsync(string prompt, long seed, int width, int height, CancellationToken cancellationToken)
     {
-        var options = _options.Value;
+        var options = _options.CurrentValue;
         var key = options.PaintsOnce
             ? new Key(OncePrompt, 0, width, height, options.ImageKb)
             : new Key(prompt, seed, width, height, options.ImageKb);

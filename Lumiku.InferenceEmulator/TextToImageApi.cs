@@ -69,7 +69,7 @@ public static class TextToImageApi
 
     private static async Task<(int Status, IResult Result)> AnswerAsync(string modelId, HttpContext http, RequestBody body, EmulatorServices services)
     {
-        var options = services.Options.Value;
+        var options = services.Options.CurrentValue;
         var authorization = http.Request.Headers.Authorization.ToString();
         var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim() : "";
         if (token.Length == 0 || (!string.IsNullOrEmpty(options.Token) && token != options.Token))
@@ -170,9 +170,37 @@ public static class TextToImageApi
 
         var png = await services.Images.GetAsync(request.Prompt, request.Seed, request.Width, request.Height, http.RequestAborted);
         http.Response.Headers["x-inference-steps"] = request.Steps.ToString(CultureInfo.InvariantCulture);
-        return options.AnswersJson
-            ? (StatusCodes.Status200OK, Results.Json(new { data = new[] { new { b64_json = Convert.ToBase64String(png) } } }))
-            : (StatusCodes.Status200OK, Results.Bytes(png, "image/png"));
+        var (bytes, contentType) = options.AnswersJson
+            ? (JsonSerializer.SerializeToUtf8Bytes(new { data = new[] { new { b64_json = Convert.ToBase64String(png) } } }), "application/json")
+            : (png, "image/png");
+        if (Roll(options.StallBodyRate))
+        {
+            await StallBodyAsync(http.Response, bytes, contentType, options.StallBodyDuration, services, http.RequestAborted);
+            return (StatusCodes.Status200OK, Results.Empty);
+        }
+
+        return (StatusCodes.Status200OK, Results.Bytes(bytes, contentType));
+    }
+
+    /// <summary>
+    /// Sends the status, the headers (with the full Content-Length) and half the body, then stalls before
+    /// the rest, as a provider whose connection hangs mid-answer: only a client that bounds its body read
+    /// gets its job slot back. A client that gives up is recorded as 499.
+    /// </summary>
+    private static async Task StallBodyAsync(HttpResponse response, byte[] body, string contentType, TimeSpan stall, EmulatorServices services, CancellationToken aborted)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        var half = body.Length / 2;
+        await response.Body.WriteAsync(body.AsMemory(0, half), aborted);
+        await response.Body.FlushAsync(aborted);
+        using (services.Stats.Stall())
+        {
+            await Task.Delay(stall, services.Clock.Time, aborted);
+        }
+
+        await response.Body.WriteAsync(body.AsMemory(half), aborted);
     }
 
     private static bool TryReadRequest(JsonObject json, string modelId, out ImageRequest request, out string problem)

@@ -64,6 +64,23 @@ public sealed class EmulatorHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>PUT /faults</c>: these knobs (<see cref="EmulatorOptions"/> property names, e.g.
+    /// <c>new { Error503Rate = 1.0 }</c>) apply on top of configuration from the next request on.
+    /// </summary>
+    public async Task SetFaultsAsync(object faults)
+    {
+        using var response = await Http.PutAsJsonAsync("faults", faults, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary><c>DELETE /faults</c>: back to configuration alone.</summary>
+    public async Task ResetFaultsAsync()
+    {
+        using var response = await Http.DeleteAsync("faults", TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -180,6 +180,70 @@ public sealed class EmulatorTests
         });
     }
 
+    [Fact]
+    public async Task PutFaults_AppliesToTheNextRequest_AndDeleteGoesBackToConfiguration()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Tier"] = "free" });
+
+        await emulator.SetFaultsAsync(new { Error503Rate = 1.0, Tier = "pro" });
+        using var down = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxDev, EmulatorHost.Token), Ct);
+        await emulator.ResetFaultsAsync();
+        using var back = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxDev, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        // Configuration again: the free tier refuses FLUX.1-dev.
+        Assert.Equal(HttpStatusCode.BadRequest, back.StatusCode);
+        Assert.Equal("Model access denied. Upgrade to PRO.", (await back.Content.ReadFromJsonAsync<ErrorBody>(Ct))!.Error);
+    }
+
+    [Theory]
+    [InlineData("""{"Error503Rate": 2}""", "Error503Rate")]
+    [InlineData("""{"NoSuchKnob": 1}""", "NoSuchKnob")]
+    [InlineData("""{"Error503Rate": "often"}""", "Emulator")]
+    public async Task PutFaults_ThatAreNotValidOptions_Answer400_AndChangeNothing(string faults, string named)
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        using var refused = await emulator.Http.PutAsync("faults", new StringContent(faults, Encoding.UTF8, "application/json"), Ct);
+        using var image = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains(named, await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+    }
+
+    [Fact]
+    public async Task StallBody_SendsTheHeadersAndHalfTheImage_ThenHangs_UntilTheClientGivesUp()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Emulator:StallBodyRate"] = "1",
+            ["Emulator:StallBodyDuration"] = "00:10:00",
+        });
+
+        var response = await emulator.Http.SendAsync(JsClientRequest(EmulatorOptions.FluxSchnell, EmulatorHost.Token), HttpCompletionOption.ResponseHeadersRead, Ct);
+        var length = response.Content.Headers.ContentLength!.Value;
+        var body = await response.Content.ReadAsStreamAsync(Ct);
+        var received = 0;
+        var buffer = new byte[length];
+        while (received < length / 2)
+        {
+            received += await body.ReadAsync(buffer.AsMemory(received), Ct);
+        }
+
+        var stalling = await emulator.StatsWhenAsync(s => s.Stalling == 1);
+        response.Dispose();
+        var after = await emulator.StatsWhenAsync(s => s.Count(EmulatorOptions.FluxSchnell, 499) == 1);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(length / 2, received);
+        Assert.Equal("image/png", Worker.Flux.ImageSniffer.ContentTypeOf(buffer));
+        Assert.Equal(1, stalling.Stalling);
+        // The client gave up: recorded as 499, and the answer no longer holds anything open.
+        Assert.Equal(1, after.Count(EmulatorOptions.FluxSchnell, 499));
+        Assert.Equal(0, after.Stalling);
+    }
+
     private static HttpRequestMessage JsClientRequest(string model, string? token, string body = JsClientBody)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "models/" + model)

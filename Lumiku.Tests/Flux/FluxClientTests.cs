@@ -241,14 +241,16 @@ public sealed class FluxClientTests
         Assert.Equal(2, flux.Logs.Events.Count(e => e.EventId.Id == 3001 && e.Message.Contains("upstream inference worker crashed", StringComparison.Ordinal)));
     }
 
-    [Fact]
-    public async Task HungAttempts_AreCutByTheAttemptTimeout_AndFailWithProviderTimeout()
+    [Theory]
+    [InlineData("TimeoutRate", "TimeoutDuration")] // no answer at all
+    [InlineData("StallBodyRate", "StallBodyDuration")] // the headers and half the image, then nothing
+    public async Task HungAttempts_AreCutByTheAttemptTimeout_AndFailWithProviderTimeout(string rate, string duration)
     {
         var time = FakeClock.Create();
         await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
         {
-            ["Emulator:TimeoutRate"] = "1",
-            ["Emulator:TimeoutDuration"] = "00:10:00",
+            ["Emulator:" + rate] = "1",
+            ["Emulator:" + duration] = "00:10:00",
         }, time);
         await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?>
         {
@@ -261,10 +263,40 @@ public sealed class FluxClientTests
         Assert.Equal(FluxErrorCodes.Timeout, failure.Code);
         Assert.True(failure.Retryable);
         Assert.False(failure.FellBack);
-        // Both attempts were cut off by the client (499), neither ran into the emulator's 10-minute 504.
+        // Both attempts were cut off by the client (499), neither ran into the emulator's 10 minutes; none is left open.
         var stats = await emulator.StatsWhenAsync(s => s.Count(FluxModels.Dev) >= 2);
         Assert.Equal(2, stats.Count(FluxModels.Dev, 499));
         Assert.Equal(0, stats.Count(FluxModels.Schnell));
+        Assert.Equal(0, stats.Stalling);
+    }
+
+    [Fact]
+    public async Task StalledBody_IsCutWithinTheAttemptTimeout_Retried_AndTheImageDelivered()
+    {
+        var time = FakeClock.Create();
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Emulator:StallBodyRate"] = "1",
+            ["Emulator:StallBodyDuration"] = "00:10:00",
+        }, time);
+        var attemptTimeout = TimeSpan.FromSeconds(30);
+        await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?> { ["Flux:Resilience:AttemptTimeout"] = "00:00:30" }, time);
+        var started = time.GetUtcNow();
+
+        var generation = flux.Client.GenerateAsync(Dev(), Ct);
+        // The first answer sent its headers and half its image, and hangs; the provider recovers for the retry.
+        Assert.Equal(1, (await emulator.StatsWhenAsync(s => s.Stalling == 1)).Stalling);
+        await emulator.SetFaultsAsync(new { StallBodyRate = 0.0 });
+        using var image = await time.RunAsync(() => generation);
+
+        Assert.Equal(FluxModels.Dev, image.ModelUsed);
+        Assert.Equal("image/png", ImageSniffer.ContentTypeOf(image.Bytes.Span));
+        var stats = await emulator.StatsWhenAsync(s => s.Count(FluxModels.Dev) >= 2);
+        Assert.Equal(1, stats.Count(FluxModels.Dev, 499));
+        Assert.Equal(1, stats.Count(FluxModels.Dev, 200));
+        // Cut by the attempt timeout (not the emulator's 10-minute stall), and nothing left open at the provider.
+        Assert.InRange(stats.Recent.Single(r => r.Status == 499).At - started, attemptTimeout, attemptTimeout + TimeSpan.FromSeconds(10));
+        Assert.Equal(0, stats.Stalling);
     }
 
     [Fact]
@@ -276,8 +308,10 @@ public sealed class FluxClientTests
         await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?>
         {
             ["Flux:Resilience:AttemptTimeout"] = "00:10:00",
+            ["Flux:Resilience:ModelTimeout"] = "00:30:00",
             ["Flux:Resilience:TotalTimeout"] = "00:30:00",
             ["Flux:Resilience:CircuitBreakerSamplingDuration"] = "00:30:00",
+            ["Worker:VisibilityTimeout"] = "01:00:00",
         }, time);
 
         var image = await time.RunAsync(() => flux.Client.GenerateAsync(Dev(), Ct));

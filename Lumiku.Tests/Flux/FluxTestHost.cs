@@ -1,5 +1,6 @@
 using Lumiku.Tests.Emulator;
 using Lumiku.Worker.Flux;
+using Lumiku.Worker.Queue;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Lumiku.Tests.Flux;
 
 /// <summary>
-/// The worker's Flux client built exactly as in production (service defaults, then <c>AddFluxClient</c>)
+/// The worker's Flux client built exactly as in production (service defaults, the <c>Worker</c> section, then <c>AddFluxClient</c>)
 /// from in-memory configuration pointed at an emulator, optionally on a fake clock.
 /// </summary>
 public sealed class FluxTestHost : IAsyncDisposable
@@ -45,6 +46,8 @@ public sealed class FluxTestHost : IAsyncDisposable
         var logs = new CapturedLogs();
         builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
         builder.AddServiceDefaults();
+        // Bound as the worker's consumer binds it, so the Flux budget is checked against Worker:VisibilityTimeout.
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName);
         builder.AddFluxClient();
         if (time is not null)
         {

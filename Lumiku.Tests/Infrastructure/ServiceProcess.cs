@@ -139,7 +139,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        // Enough for a worker's Redis client logging every failed reconnect for half a minute.
+        while (_output.Count > 2000 && _output.TryDequeue(out _))
         {
         }
     }

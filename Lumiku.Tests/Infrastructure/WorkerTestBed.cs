@@ -69,9 +69,14 @@ public sealed class WorkerTestBed : IAsyncDisposable
             ["Credits__StarterGrant"] = StarterGrant.ToString(CultureInfo.InvariantCulture),
             ["Worker__ConsumerName"] = name,
             ["Worker__Concurrency"] = concurrency.ToString(CultureInfo.InvariantCulture),
-            // A short visibility timeout so a survivor takes over within seconds.
-            ["Worker__VisibilityTimeout"] = "00:00:04",
+            // A short visibility timeout so a survivor takes over within seconds; the Flux budget must
+            // end before it (checked at start), with room above the slow emulator's 2 s per image.
+            ["Worker__VisibilityTimeout"] = "00:00:08",
             ["Worker__ClaimInterval"] = "00:00:00.500",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:05",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:07",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:07",
+            ["Flux__Resilience__RetryDelay"] = "00:00:00.100",
         };
         foreach (var (key, value) in extra ?? [])
         {

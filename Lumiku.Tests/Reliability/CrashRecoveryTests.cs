@@ -289,6 +289,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         {
             ["Worker__VisibilityTimeout"] = "00:00:03",
             ["Worker__MaxDeliveries"] = "8",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:02",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:02.500",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:02.500",
         });
         var ids = await SubmitAsync(store, user, 1);
         await WaitUntilAsync(() => Task.FromResult(busy.Output.Contains("step save failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
@@ -299,6 +302,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             ["Images__Path"] = otherImages,
             ["Worker__VisibilityTimeout"] = "00:00:03",
             ["Worker__ClaimInterval"] = "00:00:00.200",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:02",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:02.500",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:02.500",
         });
         // Save failures at about 0, 1, 3 and 7 s: the job has been busy for twice the visibility timeout.
         await WaitUntilAsync(() => Task.FromResult(Occurrences(busy.Output, "step save failed") >= 4), TimeSpan.FromSeconds(60));

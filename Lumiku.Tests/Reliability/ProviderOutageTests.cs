@@ -38,7 +38,6 @@ public sealed class ProviderOutageTests : IAsyncLifetime
             ["Flux__Resilience__MaxRetryAttempts"] = "0",
             ["Flux__Resilience__CircuitBreakerFailureRatio"] = "0.5",
             ["Flux__Resilience__CircuitBreakerMinimumThroughput"] = "2",
-            ["Flux__Resilience__AttemptTimeout"] = "00:00:10",
             ["Flux__Resilience__CircuitBreakerSamplingDuration"] = "00:00:30",
             ["Flux__Resilience__CircuitBreakerBreakDuration"] = "00:00:02",
             ["Worker__DeferDelay"] = "00:00:00.200",

@@ -20,7 +20,8 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
             HttpResponseMessage response;
             try
             {
-                // Headers only: the body is read below with a size cap, not buffered whole by HttpClient.
+                // The body was read inside the attempt (FluxResponseBufferingHandler, pooled and capped);
+                // ResponseHeadersRead keeps HttpClient from copying it into a second buffer.
                 response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not FluxException)

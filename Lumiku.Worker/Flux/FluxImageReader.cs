@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Lumiku.Worker.Flux;
@@ -10,7 +9,6 @@ namespace Lumiku.Worker.Flux;
 public static class FluxImageReader
 {
     private const int MaxJsonDepth = 8;
-    private const int InitialBuffer = 64 * 1024;
 
     /// <summary>
     /// The image and its sniffed content type, or the reason there is no image. When
@@ -23,70 +21,34 @@ public static class FluxImageReader
     }
 
     /// <summary>
-    /// Reads the body into a buffer rented from the shared pool, sized by Content-Length when there is
-    /// one, stopping as soon as it passes <paramref name="maxBytes"/>: no per-job Large Object Heap
-    /// allocation and no copy on the way. An image answer keeps the buffer (see
-    /// <see cref="Result.Rented"/>); any other outcome gives it back here.
+    /// Recognises the answer's body, which <see cref="FluxResponseBufferingHandler"/> has already read
+    /// inside the attempt (a content that is not buffered yet is read here, the same way). An image
+    /// answer keeps the pooled buffer (see <see cref="Result.Rented"/>); any other outcome leaves it
+    /// to the content, which gives it back when the answer is disposed.
     /// </summary>
     public static async Task<Result> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
     {
-        var declared = response.Content.Headers.ContentLength;
-        if (declared > maxBytes)
+        if (response.Content is not FluxBufferedContent body)
         {
-            return new(null, null, $"{declared} bytes is over the {maxBytes}-byte cap");
+            response.Content = body = await FluxBufferedContent.ReadAsync(response.Content, maxBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        if (body.OverCap || body.Length > maxBytes)
         {
-            // With a Content-Length the transport never gives more than that, so an exact buffer does.
-            var buffer = ArrayPool<byte>.Shared.Rent(declared is { } length ? Math.Max(1, (int)length) : InitialBuffer);
-            var filled = 0;
-            var kept = false;
-            try
-            {
-                while (true)
-                {
-                    if (filled == buffer.Length)
-                    {
-                        if (declared is not null)
-                        {
-                            break;
-                        }
-
-                        buffer = Grow(buffer, filled, maxBytes);
-                    }
-
-                    var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    filled += read;
-                    if (filled > maxBytes)
-                    {
-                        return new(null, null, $"the body is over the {maxBytes}-byte cap");
-                    }
-                }
-
-                if (ImageSniffer.ContentTypeOf(buffer.AsSpan(0, filled)) is { } contentType)
-                {
-                    kept = true;
-                    return new(buffer.AsMemory(0, filled), contentType, null, buffer);
-                }
-
-                // Not an image as it stands: a JSON answer's image is decoded into an array of its own.
-                return Recognise(buffer.AsMemory(0, filled), maxBytes);
-            }
-            finally
-            {
-                if (!kept)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
+            return body.Headers.ContentLength is { } declared && declared > maxBytes && body.Length == 0
+                ? new(null, null, $"{declared} bytes is over the {maxBytes}-byte cap")
+                : new(null, null, $"the body is over the {maxBytes}-byte cap");
         }
+
+        if (ImageSniffer.ContentTypeOf(body.Memory.Span) is { } contentType)
+        {
+            var length = body.Length;
+            var rented = body.TakeBuffer();
+            return new(rented.AsMemory(0, length), contentType, null, rented);
+        }
+
+        // Not an image as it stands: a JSON answer's image is decoded into an array of its own.
+        return Recognise(body.Memory, maxBytes);
     }
 
     /// <summary>Recognise a body held in memory; an image result points into <paramref name="body"/>.</summary>
@@ -117,16 +79,6 @@ public static class FluxImageReader
         }
 
         return new(null, null, body.Length == 0 ? "an empty body" : $"{body.Length} bytes that are not PNG, JPEG or WebP");
-    }
-
-    private static byte[] Grow(byte[] buffer, int filled, int maxBytes)
-    {
-        // One byte past the cap is enough to tell "over the cap".
-        var size = (int)Math.Min((long)maxBytes + 1, Math.Max(buffer.Length * 2L, InitialBuffer));
-        var bigger = ArrayPool<byte>.Shared.Rent(size);
-        buffer.AsSpan(0, filled).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(buffer);
-        return bigger;
     }
 
     private static byte[]? FindBase64Image(JsonElement element, int maxBytes, int depth)

@@ -17,9 +17,15 @@ public sealed class FluxOptionsValidator : IValidateOptions<FluxOptions>
         Nested(options.Resilience, "Flux:Resilience", failures);
 
         var r = options.Resilience;
-        if (r.TotalTimeout < r.AttemptTimeout)
+        // The standard handler's own rule (its total request timeout is at least one attempt), and one budget inside the other.
+        if (r.ModelTimeout < r.AttemptTimeout)
         {
-            failures.Add("Flux:Resilience:TotalTimeout must be at least Flux:Resilience:AttemptTimeout.");
+            failures.Add("Flux:Resilience:ModelTimeout must be at least Flux:Resilience:AttemptTimeout.");
+        }
+
+        if (r.TotalTimeout < r.ModelTimeout)
+        {
+            failures.Add("Flux:Resilience:TotalTimeout must be at least Flux:Resilience:ModelTimeout: the job's budget holds each model's.");
         }
 
         // The standard handler's own rule: a window shorter than two attempts never sees slow failures.

@@ -12,11 +12,22 @@ public sealed class FluxResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:30:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Everything one job spends on the provider, retries and fallback included; below the worker's visibility timeout (6 min).</summary>
+    /// <summary>
+    /// Everything one job spends on the provider, retries and fallback included (the outer handler);
+    /// below <c>Worker:VisibilityTimeout</c> (6 min), so a live job is never taken over by another worker.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Retries per model after the first attempt (0 disables retrying).</summary>
+    /// <summary>
+    /// Everything one model request spends, its retries and their waits included (the standard
+    /// handler's total request timeout). Below <see cref="TotalTimeout"/>: a primary that answers a
+    /// fallback status does so within this, which leaves the fallback request the rest of the job's budget.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ModelTimeout { get; set; } = TimeSpan.FromMinutes(4);
+
+    /// <summary>Retries per model after the first attempt (0: the retry strategy handles nothing).</summary>
     [Range(0, 10)]
     public int MaxRetryAttempts { get; set; } = 3;
 

@@ -1,72 +1,90 @@
+using System.Net;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 
 namespace Lumiku.Worker.Flux;
 
 /// <summary>
-/// The Flux client's one resilience pipeline: the standard handler's strategies, sized from
-/// <see cref="FluxResilienceOptions"/>, with the fallback between the total timeout and the retry.
-/// The order, outermost first, and why: see README.md in this folder.
+/// The Flux client's two resilience handlers: the job's own (total timeout, then the fallback
+/// strategy) around the standard resilience handler, sized for image generation from
+/// <see cref="FluxResilienceOptions"/>. The order, outermost first, and why: see README.md in this folder.
 /// </summary>
 public static class FluxResiliencePipeline
 {
+    /// <summary>The job handler's pipeline identifier (the registry names it <c>IFluxClient-flux</c>).</summary>
     public const string Name = "flux";
 
-    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
+    /// <summary>
+    /// The outer handler: one total timeout for the whole job, fallback included, and the fallback
+    /// strategy, which sends its one FLUX.1-schnell request down through the standard handler.
+    /// </summary>
+    public static void ConfigureJob(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
     {
-        // Rebuilt when Flux options change, like the standard handler does with its own.
+        // Rebuilt when Flux options change.
         context.EnableReloads<FluxOptions>();
         var services = context.ServiceProvider;
         var options = services.GetRequiredService<IOptionsMonitor<FluxOptions>>().CurrentValue;
-        var resilience = options.Resilience;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(FluxLog.Category);
         var telemetry = services.GetRequiredService<FluxTelemetry>();
-        var time = services.GetRequiredService<TimeProvider>();
         var fallback = FluxFallbackStrategyOptions.From(options);
 
         builder
-            // 1. Concurrency limiter, the standard default: sheds load before anything waits.
-            .AddRateLimiter(new HttpRateLimiterStrategyOptions { Name = "FluxRateLimiter" })
-            // 2. Total timeout: one bound for everything a job spends on the provider, fallback included.
-            .AddTimeout(new HttpTimeoutStrategyOptions { Name = "FluxTotalTimeout", Timeout = resilience.TotalTimeout })
-            // 3. Fallback: sees the primary's final answer (a 400 is never retried, so that is at once).
+            .AddTimeout(new HttpTimeoutStrategyOptions { Name = "FluxJobTimeout", Timeout = options.Resilience.TotalTimeout })
             .AddStrategy(_ => new FluxFallbackStrategy(fallback, logger, telemetry), fallback);
-
-        if (resilience.MaxRetryAttempts > 0)
-        {
-            // 4. Retry: per model, so the fallback request gets its own retries.
-            builder.AddRetry(new HttpRetryStrategyOptions
-            {
-                Name = "FluxRetry",
-                MaxRetryAttempts = resilience.MaxRetryAttempts,
-                Delay = resilience.RetryDelay,
-                MaxDelay = resilience.MaxServerDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                DelayGenerator = args => FluxRetryDelay.GetAsync(args.Outcome, resilience.MaxServerDelay, time, args.Context.CancellationToken),
-                OnRetry = args =>
-                {
-                    LogRetry(logger, args);
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        builder
-            // 5. Circuit breaker: counts attempts (5xx, 429, timeouts; never a 400), so free-tier fallbacks do not trip it.
-            .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-            {
-                Name = "FluxCircuitBreaker",
-                FailureRatio = resilience.CircuitBreakerFailureRatio,
-                MinimumThroughput = resilience.CircuitBreakerMinimumThroughput,
-                SamplingDuration = resilience.CircuitBreakerSamplingDuration,
-                BreakDuration = resilience.CircuitBreakerBreakDuration,
-            })
-            // 6. Attempt timeout: innermost, so a hung attempt is cut and retried.
-            .AddTimeout(new HttpTimeoutStrategyOptions { Name = "FluxAttemptTimeout", Timeout = resilience.AttemptTimeout });
     }
+
+    /// <summary>
+    /// The standard handler's options for one model request: its attempt timeout, retry (waiting what
+    /// the provider asks), circuit breaker and per-model total timeout; the rate limiter keeps the
+    /// standard default (1,000 concurrent calls, no queue).
+    /// </summary>
+    public static void ConfigureStandard(HttpStandardResilienceOptions standard, IServiceProvider services)
+    {
+        var resilience = services.GetRequiredService<IOptionsMonitor<FluxOptions>>().CurrentValue.Resilience;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(FluxLog.Category);
+        var time = services.GetRequiredService<TimeProvider>();
+        var retries = resilience.MaxRetryAttempts > 0;
+
+        standard.TotalRequestTimeout.Timeout = resilience.ModelTimeout;
+        standard.AttemptTimeout.Timeout = resilience.AttemptTimeout;
+
+        var retry = standard.Retry;
+        // The strategy always exists in the standard handler; with 0 configured retries it handles nothing.
+        retry.MaxRetryAttempts = Math.Max(1, resilience.MaxRetryAttempts);
+        retry.ShouldHandle = args => ValueTask.FromResult(retries && IsTransient(args.Outcome));
+        retry.Delay = resilience.RetryDelay;
+        retry.MaxDelay = resilience.MaxServerDelay;
+        retry.BackoffType = DelayBackoffType.Exponential;
+        retry.UseJitter = true;
+        retry.DelayGenerator = args => FluxRetryDelay.GetAsync(args.Outcome, resilience.MaxServerDelay, time, args.Context.CancellationToken);
+        retry.OnRetry = args =>
+        {
+            LogRetry(logger, args);
+            return ValueTask.CompletedTask;
+        };
+
+        var breaker = standard.CircuitBreaker;
+        // Counts attempts, and only transient failures: a FLUX.1-dev 400 on every free-tier job never opens it.
+        breaker.ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome));
+        breaker.FailureRatio = resilience.CircuitBreakerFailureRatio;
+        breaker.MinimumThroughput = resilience.CircuitBreakerMinimumThroughput;
+        breaker.SamplingDuration = resilience.CircuitBreakerSamplingDuration;
+        breaker.BreakDuration = resilience.CircuitBreakerBreakDuration;
+    }
+
+    /// <summary>
+    /// What the retry retries and the breaker counts: 408, 429, 5xx, connection failures (a body that
+    /// broke off included) and attempt timeouts (a stalled body included). Never a 400 or another 4xx.
+    /// </summary>
+    public static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Result: { } response } => response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500,
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        _ => false,
+    };
 
     private static void LogRetry(ILogger logger, OnRetryArguments<HttpResponseMessage> args)
     {

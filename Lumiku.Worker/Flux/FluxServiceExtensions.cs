@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using Lumiku.Worker.Flux;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
@@ -10,12 +11,14 @@ namespace Microsoft.Extensions.Hosting;
 /// Registers the Flux client. Its HttpClient handlers, outermost first:
 /// <list type="number">
 /// <item>service discovery (from the service defaults: resolves <c>http://inference/</c> once per call);</item>
-/// <item>the "flux" resilience handler: rate limiter → total timeout → FLUX.1-dev→schnell fallback →
-/// retry → circuit breaker → attempt timeout (Flux/README.md says why this order);</item>
-/// <item><see cref="FluxAttemptTelemetryHandler"/>: times each attempt the pipeline lets through.</item>
+/// <item>the job handler (<see cref="FluxResiliencePipeline.ConfigureJob"/>): the job's total timeout → the FLUX.1-dev→schnell fallback;</item>
+/// <item>the standard resilience handler, sized for image generation (<see cref="FluxResiliencePipeline.ConfigureStandard"/>):
+/// rate limiter → per-model total timeout → retry → circuit breaker → attempt timeout;</item>
+/// <item><see cref="FluxAttemptTelemetryHandler"/>: times each attempt the pipeline lets through;</item>
+/// <item><see cref="FluxResponseBufferingHandler"/>: reads the whole answer inside the attempt.</item>
 /// </list>
-/// The service defaults' standard handler is removed on purpose: its 10 s attempt and 30 s total
-/// timeouts would cut every FLUX.1-dev call short, and stacking two retry layers multiplies attempts.
+/// The service defaults' own standard handler (10 s attempt, 30 s total) is removed first: it would
+/// cut every FLUX.1-dev call short, and two stacked retry layers multiply attempts. Flux/README.md says why this order.
 /// </summary>
 public static class FluxServiceExtensions
 {
@@ -26,10 +29,12 @@ public static class FluxServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<FluxOptions>, FluxOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<FluxOptions>, FluxVisibilityTimeoutValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FluxTelemetry>();
         builder.Services.TryAddTransient<ModelProbe>();
         builder.Services.TryAddTransient<FluxAttemptTelemetryHandler>();
+        builder.Services.TryAddTransient<FluxResponseBufferingHandler>();
 
         var http = builder.Services.AddHttpClient<IFluxClient, FluxClient>((services, client) =>
         {
@@ -51,9 +56,15 @@ public static class FluxServiceExtensions
 #pragma warning disable EXTEXP0001 // Experimental API; removing the service defaults' standard handler from this one client is deliberate (see above).
         http.RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-        http.AddResilienceHandler(FluxResiliencePipeline.Name, FluxResiliencePipeline.Configure);
-        // Added after the resilience handler, so it is inside it: one measurement per attempt.
+        // Handlers added first are outermost: the job's budget and fallback around the per-model standard handler.
+        http.AddResilienceHandler(FluxResiliencePipeline.Name, FluxResiliencePipeline.ConfigureJob);
+        var standard = http.AddStandardResilienceHandler().Configure(FluxResiliencePipeline.ConfigureStandard);
+        // Rebuilt when the Flux section changes, like the job handler.
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<HttpStandardResilienceOptions>>(
+            new ConfigurationChangeTokenSource<HttpStandardResilienceOptions>(standard.PipelineName, builder.Configuration.GetSection(FluxOptions.SectionName)));
+        // Inside the resilience handlers: one measurement per attempt, and the body read within the attempt.
         http.AddHttpMessageHandler<FluxAttemptTelemetryHandler>();
+        http.AddHttpMessageHandler<FluxResponseBufferingHandler>();
         return builder;
     }
 

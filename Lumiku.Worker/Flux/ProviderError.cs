@@ -11,7 +11,9 @@ namespace Lumiku.Worker.Flux;
 /// </summary>
 public sealed record ProviderError(string Model, int Status, string? Reason, string Message, string? RequestId, double? EstimatedTimeSeconds)
 {
-    private const int MaxBodyBytes = 64 * 1024;
+    /// <summary>The most of an error body that is read (by <see cref="FluxResponseBufferingHandler"/>) and parsed.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     private const int MaxMessageChars = 1000;
 
     /// <summary>The wait the answer's headers ask for before a new try (<c>Retry-After</c>, else <c>RateLimit</c> <c>t=</c>).</summary>
