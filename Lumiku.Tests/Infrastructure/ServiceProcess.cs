@@ -33,12 +33,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote (for failure messages).</summary>
     public string Output => string.Join('\n', _output);
 
-    /// <summary>
-    /// Starts <paramref name="project"/>'s built dll (on <paramref name="url"/>, else a free port) and,
-    /// unless told not to, waits until its <c>/health</c> answers 200.
-    /// </summary>
-    public static async Task<ServiceProcess> StartAsync(
-        string project, IReadOnlyDictionary<string, string> environment, string? url = null, bool waitUntilHealthy = true)
+    /// <summary>Starts <paramref name="project"/>'s built dll and, unless told not to, waits until its <c>/health</c> answers 200.</summary>
+    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, bool waitUntilHealthy = true)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, project + ".dll");
         if (!File.Exists(dll))
@@ -46,7 +42,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{project}.dll is not next to the tests; build the solution first.", dll);
         }
 
-        url ??= $"http://127.0.0.1:{RedisServer.FreePort()}";
+        var url = $"http://127.0.0.1:{RedisServer.FreePort()}";
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll },

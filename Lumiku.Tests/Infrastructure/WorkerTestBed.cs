@@ -17,7 +17,6 @@ public sealed class WorkerTestBed : IAsyncDisposable
     public const int StarterGrant = 1000;
 
     private readonly List<IAsyncDisposable> _processes = [];
-    private string? _emulatorUrl;
 
     private WorkerTestBed(RedisServer redis) => Redis = redis;
 
@@ -38,16 +37,23 @@ public sealed class WorkerTestBed : IAsyncDisposable
         return new WorkerTestBed(redis);
     }
 
-    /// <summary>Starts the emulator, or starts it again on the same address with new settings (its counts start over).</summary>
-    public async Task StartEmulatorAsync(Dictionary<string, string>? settings = null)
-    {
-        if (Emulator is not null)
-        {
-            await Emulator.KillAsync();
-        }
+    public async Task StartEmulatorAsync(Dictionary<string, string>? settings = null) =>
+        Emulator = await StartAsync("Lumiku.InferenceEmulator", settings ?? []);
 
-        Emulator = await StartAsync("Lumiku.InferenceEmulator", settings ?? [], _emulatorUrl);
-        _emulatorUrl = Emulator.Url;
+    /// <summary><c>PUT /faults</c>: the emulator's knobs (e.g. <c>new { Error503Rate = 1.0 }</c>) from its next request on.</summary>
+    public async Task SetEmulatorFaultsAsync(object faults)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PutAsJsonAsync(Emulator.Url + "/faults", faults, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary><c>DELETE /faults</c>: the emulator recovers (back to its configuration).</summary>
+    public async Task ResetEmulatorFaultsAsync()
+    {
+        using var http = new HttpClient();
+        using var response = await http.DeleteAsync(Emulator.Url + "/faults", TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     public async Task<EmulatorStatsSnapshot> EmulatorStatsAsync()
@@ -136,9 +142,9 @@ public sealed class WorkerTestBed : IAsyncDisposable
         }
     }
 
-    private async Task<ServiceProcess> StartAsync(string project, Dictionary<string, string> environment, string? url = null, bool waitUntilHealthy = true)
+    private async Task<ServiceProcess> StartAsync(string project, Dictionary<string, string> environment, bool waitUntilHealthy = true)
     {
-        var process = await ServiceProcess.StartAsync(project, environment, url, waitUntilHealthy);
+        var process = await ServiceProcess.StartAsync(project, environment, waitUntilHealthy);
         _processes.Add(process);
         return process;
     }

@@ -16,8 +16,6 @@ namespace Lumiku.Tests.Reliability;
 [Trait("Category", "Slow")]
 public sealed class ProviderOutageTests : IAsyncLifetime
 {
-    private static readonly Dictionary<string, string> Down = new() { ["Emulator__Error503Rate"] = "1.0" };
-
     private WorkerTestBed _bed = null!;
 
     public async ValueTask InitializeAsync() => _bed = await WorkerTestBed.StartAsync();
@@ -25,7 +23,8 @@ public sealed class ProviderOutageTests : IAsyncLifetime
     [Fact]
     public async Task BreakerOpens_JobsGoBackToQueued_Cancelable_AndSucceedAfterRecovery_WithDeliveriesUncounted()
     {
-        await _bed.StartEmulatorAsync(Down);
+        await _bed.StartEmulatorAsync();
+        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
         await using var redis = await _bed.ConnectAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
@@ -60,7 +59,7 @@ public sealed class ProviderOutageTests : IAsyncLifetime
         // A user can cancel a job that waits out the outage: refunded once, never run.
         await WaitUntilAsync(async () => (await store.CancelAsync(ids[0], user)).Changed, TimeSpan.FromSeconds(30));
 
-        await _bed.StartEmulatorAsync();
+        await _bed.ResetEmulatorFaultsAsync();
         await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
 
         var records = await RecordsAsync(store, ids);
@@ -72,8 +71,8 @@ public sealed class ProviderOutageTests : IAsyncLifetime
             Assert.Equal(1, r.Attempts);
             Assert.Equal(10, r.Charged);
         });
-        // Paid once per delivered avatar after the recovery; the canceled job never reached the provider again.
-        Assert.Equal(ids.Count - 1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev));
+        // One image answer (the paid call) per delivered avatar, none for the canceled job.
+        Assert.Equal(ids.Count - 1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev, 200));
         var ledger = await store.GetFullLedgerAsync(user);
         Assert.Equal([ids[0]], ledger.Where(e => e.Type == "refund").Select(e => e.GenerationId));
         Assert.Equal(ids.Count - 1, ledger.Count(e => e.Type == "settle"));
@@ -84,7 +83,8 @@ public sealed class ProviderOutageTests : IAsyncLifetime
     [Fact]
     public async Task FinalUnavailableStormShorterThanTheDeadline_EveryJobWaitsQueued_AndSucceeds()
     {
-        await _bed.StartEmulatorAsync(Down);
+        await _bed.StartEmulatorAsync();
+        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
         await using var redis = await _bed.ConnectAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
@@ -95,7 +95,7 @@ public sealed class ProviderOutageTests : IAsyncLifetime
         await WaitUntilAsync(async () => (await RecordsAsync(store, ids)).All(r => r.Deferrals >= 2), TimeSpan.FromSeconds(40));
         Assert.DoesNotContain(GenerationStatus.Failed, await StatusesAsync(store, ids));
 
-        await _bed.StartEmulatorAsync();
+        await _bed.ResetEmulatorFaultsAsync();
         await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
 
         Assert.All(await RecordsAsync(store, ids), r =>
@@ -110,7 +110,8 @@ public sealed class ProviderOutageTests : IAsyncLifetime
     [Fact]
     public async Task FinalUnavailableStormLongerThanTheDeadline_EveryJobFailsOnce_AndIsRefundedOnce()
     {
-        await _bed.StartEmulatorAsync(Down);
+        await _bed.StartEmulatorAsync();
+        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
         await using var redis = await _bed.ConnectAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
