@@ -16,20 +16,26 @@ namespace Lumiku.Tests.Reliability;
 [Trait("Category", "Slow")]
 public sealed class ProviderOutageTests : IAsyncLifetime
 {
+    private readonly string _user = LumikuAppFixture.NewUser();
     private WorkerTestBed _bed = null!;
+    private ConnectionMultiplexer _redis = null!;
+    private GenerationStore _store = null!;
 
-    public async ValueTask InitializeAsync() => _bed = await WorkerTestBed.StartAsync();
+    /// <summary>Redis and an emulator that answers 503 to everything until a test resets its faults.</summary>
+    public async ValueTask InitializeAsync()
+    {
+        _bed = await WorkerTestBed.StartAsync();
+        _redis = await _bed.ConnectAsync();
+        _store = Store(_redis);
+        await _bed.StartEmulatorAsync();
+        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
+    }
 
     [Fact]
     public async Task BreakerOpens_JobsGoBackToQueued_Cancelable_AndSucceedAfterRecovery_WithDeliveriesUncounted()
     {
-        await _bed.StartEmulatorAsync();
-        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
-        await using var redis = await _bed.ConnectAsync();
-        var store = Store(redis);
-        var user = LumikuAppFixture.NewUser();
         var events = new ConcurrentQueue<(string Id, string Status)>();
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisKeys.EventsPrefix + "*"), (channel, status) =>
+        await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Pattern(RedisKeys.EventsPrefix + "*"), (channel, status) =>
             events.Enqueue((channel.ToString()[RedisKeys.EventsPrefix.Length..], status.ToString())));
         var worker = await _bed.StartWorkerAsync("worker-breaker", concurrency: 4, new Dictionary<string, string>
         {
@@ -43,13 +49,13 @@ public sealed class ProviderOutageTests : IAsyncLifetime
             ["Worker__MaxDeferDelay"] = "00:00:01",
             ["Worker__DelayedPollInterval"] = "00:00:00.100",
         });
-        var ids = await SubmitAsync(store, user, 8);
+        var ids = await SubmitAsync(_store, _user, 8);
 
         await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("Provider not asked", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
         // No job is parked as processing: each one the worker read is back to queued, and none of
         // those deliveries counts against the delivery limit.
-        await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(s => s == GenerationStatus.Queued), TimeSpan.FromSeconds(30));
-        Assert.All(await RecordsAsync(store, ids), r => Assert.Equal(0, r.Attempts));
+        await WaitUntilAsync(async () => (await StatusesAsync(_store, ids)).All(s => s == GenerationStatus.Queued), TimeSpan.FromSeconds(30));
+        Assert.All(await RecordsAsync(_store, ids), r => Assert.Equal(0, r.Attempts));
         Assert.All(ids, id =>
         {
             Assert.Contains((id, GenerationStatus.Processing), events);
@@ -57,12 +63,12 @@ public sealed class ProviderOutageTests : IAsyncLifetime
         });
 
         // A user can cancel a job that waits out the outage: refunded once, never run.
-        await WaitUntilAsync(async () => (await store.CancelAsync(ids[0], user)).Changed, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => (await _store.CancelAsync(ids[0], _user)).Changed, TimeSpan.FromSeconds(30));
 
         await _bed.ResetEmulatorFaultsAsync();
-        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+        await _bed.WaitUntilAllTerminalAsync(_store, ids, TimeSpan.FromSeconds(60));
 
-        var records = await RecordsAsync(store, ids);
+        var records = await RecordsAsync(_store, ids);
         Assert.Equal(GenerationStatus.Canceled, records[0].Status);
         Assert.Equal(10, records[0].Refunded);
         Assert.All(records[1..], r =>
@@ -73,63 +79,53 @@ public sealed class ProviderOutageTests : IAsyncLifetime
         });
         // One image answer (the paid call) per delivered avatar, none for the canceled job.
         Assert.Equal(ids.Count - 1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev, 200));
-        var ledger = await store.GetFullLedgerAsync(user);
+        var ledger = await _store.GetFullLedgerAsync(_user);
         Assert.Equal([ids[0]], ledger.Where(e => e.Type == "refund").Select(e => e.GenerationId));
         Assert.Equal(ids.Count - 1, ledger.Count(e => e.Type == "settle"));
-        Assert.Equal(StarterGrant - (10 * (ids.Count - 1)), await store.GetBalanceAsync(user));
-        Assert.Equal(await store.GetBalanceAsync(user), ledger.Sum(e => e.Amount));
+        Assert.Equal(StarterGrant - (10 * (ids.Count - 1)), await _store.GetBalanceAsync(_user));
+        Assert.Equal(await _store.GetBalanceAsync(_user), ledger.Sum(e => e.Amount));
     }
 
     [Fact]
     public async Task FinalUnavailableStormShorterThanTheDeadline_EveryJobWaitsQueued_AndSucceeds()
     {
-        await _bed.StartEmulatorAsync();
-        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
-        await using var redis = await _bed.ConnectAsync();
-        var store = Store(redis);
-        var user = LumikuAppFixture.NewUser();
         await StartStormWorkerAsync(deadline: "00:02:00");
-        var ids = await SubmitAsync(store, user, 6);
+        var ids = await SubmitAsync(_store, _user, 6);
 
         // Every job has been turned away twice and waits, queued, instead of failing.
-        await WaitUntilAsync(async () => (await RecordsAsync(store, ids)).All(r => r.Deferrals >= 2), TimeSpan.FromSeconds(40));
-        Assert.DoesNotContain(GenerationStatus.Failed, await StatusesAsync(store, ids));
+        await WaitUntilAsync(async () => (await RecordsAsync(_store, ids)).All(r => r.Deferrals >= 2), TimeSpan.FromSeconds(40));
+        Assert.DoesNotContain(GenerationStatus.Failed, await StatusesAsync(_store, ids));
 
         await _bed.ResetEmulatorFaultsAsync();
-        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+        await _bed.WaitUntilAllTerminalAsync(_store, ids, TimeSpan.FromSeconds(60));
 
-        Assert.All(await RecordsAsync(store, ids), r =>
+        Assert.All(await RecordsAsync(_store, ids), r =>
         {
             Assert.Equal(GenerationStatus.Succeeded, r.Status);
             Assert.Equal(1, r.Attempts);
         });
         Assert.Equal(ids.Count, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev, 200));
-        Assert.Equal(StarterGrant - (10 * ids.Count), await store.GetBalanceAsync(user));
+        Assert.Equal(StarterGrant - (10 * ids.Count), await _store.GetBalanceAsync(_user));
     }
 
     [Fact]
     public async Task FinalUnavailableStormLongerThanTheDeadline_EveryJobFailsOnce_AndIsRefundedOnce()
     {
-        await _bed.StartEmulatorAsync();
-        await _bed.SetEmulatorFaultsAsync(new { Error503Rate = 1.0 });
-        await using var redis = await _bed.ConnectAsync();
-        var store = Store(redis);
-        var user = LumikuAppFixture.NewUser();
         await StartStormWorkerAsync(deadline: "00:00:05");
-        var ids = await SubmitAsync(store, user, 6);
+        var ids = await SubmitAsync(_store, _user, 6);
 
-        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+        await _bed.WaitUntilAllTerminalAsync(_store, ids, TimeSpan.FromSeconds(60));
 
-        Assert.All(await RecordsAsync(store, ids), r =>
+        Assert.All(await RecordsAsync(_store, ids), r =>
         {
             Assert.Equal(GenerationStatus.Failed, r.Status);
             Assert.Equal("provider_unavailable", r.ErrorCode);
             Assert.Equal(10, r.Refunded);
             Assert.True(r.Deferrals >= 1, $"{r.Id} failed without waiting");
         });
-        var refunds = (await store.GetFullLedgerAsync(user)).Where(e => e.Type == "refund").Select(e => e.GenerationId!).ToList();
+        var refunds = (await _store.GetFullLedgerAsync(_user)).Where(e => e.Type == "refund").Select(e => e.GenerationId!).ToList();
         Assert.Equal(ids.Order(), refunds.Order());
-        Assert.Equal(StarterGrant, await store.GetBalanceAsync(user));
+        Assert.Equal(StarterGrant, await _store.GetBalanceAsync(_user));
     }
 
     /// <summary>A worker whose client does not retry and whose breaker stays out, so each call is one final 503.</summary>
@@ -145,5 +141,9 @@ public sealed class ProviderOutageTests : IAsyncLifetime
             ["Worker__DelayedPollInterval"] = "00:00:00.100",
         });
 
-    public ValueTask DisposeAsync() => _bed.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        await _bed.DisposeAsync();
+    }
 }
