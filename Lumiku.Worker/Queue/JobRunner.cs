@@ -25,7 +25,25 @@ public sealed partial class JobRunner(
     TimeProvider time,
     ILogger<JobRunner> logger)
 {
+    /// <summary>Runs the job to its end; never throws (what it cannot finish stays pending for a redelivery).</summary>
     public async Task RunAsync(StreamEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunStepsAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown cut the job short: it stays pending and another consumer takes it over.
+            LogAbandoned(entry.Id.ToString());
+        }
+        catch (Exception e)
+        {
+            LogUnexpected(e, entry.Id.ToString());
+        }
+    }
+
+    private async Task RunStepsAsync(StreamEntry entry, CancellationToken cancellationToken)
     {
         var generationId = (string?)entry[RedisKeys.StreamFields.Id];
         var userId = (string?)entry[RedisKeys.StreamFields.User];
@@ -144,11 +162,6 @@ public sealed partial class JobRunner(
                     telemetry.Fallbacks.Add(1, Tag("model", generation.Model));
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Shutdown cut the job short: it stays pending and another consumer takes it over.
-            LogAbandoned(generationId);
         }
         finally
         {
@@ -326,8 +339,11 @@ public sealed partial class JobRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Provider not asked ({ErrorCode}): reading no jobs for {Seconds} s, until the breaker may half-open")]
     private partial void LogIntakeClosed(string errorCode, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} cut short by shutdown; left pending for another consumer")]
-    private partial void LogAbandoned(string generationId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stream entry {EntryId} cut short by shutdown; left pending for another consumer")]
+    private partial void LogAbandoned(string entryId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} hit an unexpected error; left pending for redelivery")]
+    private partial void LogUnexpected(Exception exception, string entryId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId}: step {Step} failed (try {Try}); trying it again in {RetryInSeconds} s (-1: giving up)")]
     private partial void LogStepFailed(Exception exception, string generationId, string step, int @try, double retryInSeconds);
