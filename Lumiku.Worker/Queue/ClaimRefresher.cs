@@ -15,11 +15,9 @@ public sealed partial class ClaimRefresher(GenerationStore store, InFlightEntrie
 {
     private const int Batch = 500;
 
-    public static TimeSpan IntervalFor(TimeSpan visibilityTimeout) => visibilityTimeout / 3;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(IntervalFor(options.Value.VisibilityTimeout), time);
+        using var timer = new PeriodicTimer(options.Value.VisibilityTimeout / 3, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
@@ -32,8 +30,8 @@ public sealed partial class ClaimRefresher(GenerationStore store, InFlightEntrie
         }
     }
 
-    /// <summary>One round over the entries in flight now; returns how many were refreshed.</summary>
-    public async Task<int> RefreshAsync()
+    /// <summary>One round over the entries in flight now.</summary>
+    private async Task RefreshAsync()
     {
         var refreshed = 0;
         try
@@ -49,8 +47,6 @@ public sealed partial class ClaimRefresher(GenerationStore store, InFlightEntrie
         {
             LogRefreshFailed(e);
         }
-
-        return refreshed;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refreshed the claim on {Count} in-flight entries")]

@@ -14,8 +14,6 @@ public sealed class InFlightEntries(IOptions<WorkerOptions> options)
 
     public string Consumer { get; } = options.Value.ResolveConsumerName();
 
-    public int Count => _entries.Count;
-
     /// <summary>False when the entry is already in flight here.</summary>
     public bool TryAdd(string entryId) => _entries.TryAdd(entryId, 0);
 
