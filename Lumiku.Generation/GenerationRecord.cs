@@ -31,6 +31,8 @@ public sealed record GenerationRecord
     public string? ImageContentType { get; init; }
     public long ImageBytes { get; init; }
     public int Attempts { get; init; }
+    /// <summary>Times the job was put back to wait after the provider said "later" (429, 503, timeout).</summary>
+    public int Deferrals { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
@@ -63,6 +65,7 @@ public sealed record GenerationRecord
         public const string ImageContentType = "imageContentType";
         public const string ImageBytes = "imageBytes";
         public const string Attempts = "attempts";
+        public const string Deferrals = "deferrals";
         public const string CreatedAt = "createdAt";
         public const string StartedAt = "startedAt";
         public const string CompletedAt = "completedAt";
@@ -122,6 +125,7 @@ public sealed record GenerationRecord
             ImageContentType = Str(Fields.ImageContentType),
             ImageBytes = Long(Fields.ImageBytes) ?? 0,
             Attempts = Int(Fields.Attempts),
+            Deferrals = Int(Fields.Deferrals),
             CreatedAt = Time(Fields.CreatedAt) ?? DateTimeOffset.UnixEpoch,
             StartedAt = Time(Fields.StartedAt),
             CompletedAt = Time(Fields.CompletedAt),

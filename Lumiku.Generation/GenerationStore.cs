@@ -11,7 +11,7 @@ namespace Lumiku.Generation;
 /// The Redis data model both services share: generation records, the job stream, credits and the
 /// ledger. Every state change that matters is one Lua script, so it is atomic and idempotent.
 /// </summary>
-public sealed class GenerationStore(IConnectionMultiplexer redis, IOptions<CreditOptions> credits, TimeProvider time)
+public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptions<CreditOptions> credits, TimeProvider time)
 {
     private static readonly TimeSpan IdempotencyTtl = TimeSpan.FromHours(24);
 

@@ -25,4 +25,6 @@ if (app.Environment.IsDevelopment())
 }
 
 await app.RunAsync();
-return 0;
+
+// A background service that failed stopped the host: exit non-zero so restart-on-failure brings it back.
+return app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(s => s.ExecuteTask is { IsFaulted: true }) ? 1 : 0;

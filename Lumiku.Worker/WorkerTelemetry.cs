@@ -24,6 +24,7 @@ public sealed class WorkerTelemetry : IDisposable
             new InstrumentAdvice<double> { HistogramBucketBoundaries = Flux.FluxTelemetry.LatencyBuckets });
         Fallbacks = _meter.CreateCounter<long>("lumiku.generations.fallbacks", "{generation}", "Generations that fell back from the primary model.");
         Refunds = _meter.CreateCounter<long>("lumiku.credits.refunds", "{generation}", "Reservations refunded after a final failure.");
+        Deferrals = _meter.CreateCounter<long>("lumiku.generations.deferred", "{generation}", "Jobs put back to queued without counting a delivery (breaker open, provider said later), by error.");
         DeadLetters = _meter.CreateCounter<long>("lumiku.generations.dead_letters", "{entry}", "Stream entries moved to the dead-letter stream.");
         CreditsCharged = _meter.CreateCounter<long>("lumiku.credits.charged", "{credit}", "Credits charged for delivered avatars, by model.");
         JobsInFlight = _meter.CreateUpDownCounter<long>("lumiku.worker.jobs_in_flight", "{job}", "Jobs this worker is processing right now.");
@@ -55,6 +56,7 @@ public sealed class WorkerTelemetry : IDisposable
     public Counter<long> Fallbacks { get; }
     public Counter<long> Refunds { get; }
     public Counter<long> DeadLetters { get; }
+    public Counter<long> Deferrals { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -5,7 +5,8 @@ namespace Lumiku.Generation.Images;
 
 /// <summary>
 /// Images as files under one folder, fanned out by the id's last two characters. A write goes to a
-/// temporary file first and is renamed into place, so a reader never sees half an image.
+/// temporary file first and is moved into place without replacing, so a reader never sees half an
+/// image and the first image stored for an id stays (see <see cref="IImageStore.SaveAsync"/>).
 /// </summary>
 public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImageStore
 {
@@ -14,6 +15,11 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
     public async Task SaveAsync(string generationId, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken = default)
     {
         var path = PathOf(generationId, contentType);
+        if (Formats.Any(f => File.Exists(PathOf(generationId, f.Extension, isExtension: true))))
+        {
+            return;
+        }
+
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         // A bare handle and one positional write: no FileStream buffer or strategy objects per image.
         try
@@ -23,7 +29,12 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
                 await RandomAccess.WriteAsync(file, bytes, 0, cancellationToken).ConfigureAwait(false);
             }
 
-            File.Move(temp, path, overwrite: true);
+            // No replace: of two writers racing for the same id, the first one's image stays.
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temp);
         }
         catch
         {

@@ -3,7 +3,10 @@ namespace Lumiku.Generation.Images;
 /// <summary>Where avatar images live, keyed by generation id. Image bytes never go into Redis.</summary>
 public interface IImageStore
 {
-    /// <summary>Store the image; replacing an earlier one for the same id (a redelivered job) is fine.</summary>
+    /// <summary>
+    /// Store the image, once: the first image stored for an id is final, and a later save for the same
+    /// id (a job taken over, a late writer) changes nothing, so an image once served never changes.
+    /// </summary>
     Task SaveAsync(string generationId, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken = default);
 
     /// <summary>Open the image for reading, or null when there is none.</summary>

@@ -29,6 +29,12 @@ internal static class LuaScripts
 
     public static string DeleteAvatar => Load("delete-avatar.lua");
 
+    public static string RefreshClaims => Load("refresh-claims.lua");
+
+    public static string Requeue => Load("requeue.lua");
+
+    public static string PromoteDue => Load("promote-due.lua");
+
     /// <summary>The script in <paramref name="file"/>, with the prelude when it asks for it; read once.</summary>
     public static string Load(string file) => Loaded.GetOrAdd(file, static name =>
     {

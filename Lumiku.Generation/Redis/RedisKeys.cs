@@ -27,7 +27,15 @@ public static class RedisKeys
     /// </summary>
     public static readonly RedisKey WorkersIdle = "lumiku:generations:idle";
 
-    public static RedisKey Generation(string id) => "lumiku:gen:" + id;
+    /// <summary>
+    /// Jobs waiting to be tried again later (a sorted set: generation id by due time in Unix ms); the
+    /// worker's mover re-adds due ones to the stream.
+    /// </summary>
+    public static readonly RedisKey DelayedJobs = "lumiku:generations:delayed";
+
+    public const string GenerationPrefix = "lumiku:gen:";
+
+    public static RedisKey Generation(string id) => GenerationPrefix + id;
     public static RedisKey Balance(string userId) => "lumiku:credits:" + userId;
     public static RedisKey Ledger(string userId) => "lumiku:ledger:" + userId;
     public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + userId;

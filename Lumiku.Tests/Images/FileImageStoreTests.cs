@@ -59,6 +59,29 @@ public sealed class FileImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ALaterWriteForTheSameId_NeverReplacesTheStoredImage_WhateverItsFormat()
+    {
+        var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));
+        byte[] first = [0x89, 0x50, 0x4E, 0x47, 1];
+
+        await store.SaveAsync("gen0001", first, "image/png", TestContext.Current.CancellationToken);
+        await store.SaveAsync("gen0001", new byte[] { 0x89, 0x50, 0x4E, 0x47, 2 }, "image/png", TestContext.Current.CancellationToken);
+        await store.SaveAsync("gen0001", new byte[] { 0xFF, 0xD8, 0xFF, 3 }, "image/jpeg", TestContext.Current.CancellationToken);
+
+        var stored = await store.OpenAsync("gen0001", TestContext.Current.CancellationToken);
+        Assert.NotNull(stored);
+        await using (stored)
+        {
+            Assert.Equal("image/png", stored.ContentType);
+            using var copy = new MemoryStream();
+            await stored.Content.CopyToAsync(copy, TestContext.Current.CancellationToken);
+            Assert.Equal(first, copy.ToArray());
+        }
+
+        Assert.Equal(["gen0001.png"], Directory.GetFiles(_root, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task AWriteThatFails_LeavesNoImageAndNoTemporaryFile()
     {
         var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));

@@ -27,16 +27,26 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var server = new RedisServer(
-            Path.Combine(Path.GetTempPath(), "lumiku-redis-" + Guid.NewGuid().ToString("N")),
-            FreePort());
-        Directory.CreateDirectory(server.DataPath);
+        var server = CreateStopped();
         await server.StartAgainAsync();
         return server;
     }
 
-    /// <summary>Starts the server (again) on the same port and data folder; waits until it answers PING.</summary>
-    public async Task StartAgainAsync()
+    /// <summary>A server with its port and data folder chosen, not started yet (for a worker that starts before Redis).</summary>
+    public static RedisServer CreateStopped()
+    {
+        var server = new RedisServer(
+            Path.Combine(Path.GetTempPath(), "lumiku-redis-" + Guid.NewGuid().ToString("N")),
+            FreePort());
+        Directory.CreateDirectory(server.DataPath);
+        return server;
+    }
+
+    /// <summary>
+    /// Starts the server (again) on the same port and data folder; waits until it answers PING and has
+    /// loaded its data, unless <paramref name="waitUntilLoaded"/> is false (a test of a Redis still LOADING).
+    /// </summary>
+    public async Task StartAgainAsync(bool waitUntilLoaded = true)
     {
         var start = new ProcessStartInfo("redis-server")
         {
@@ -44,6 +54,8 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--dir", DataPath, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                // DEBUG POPULATE fills a large dataset for the LOADING test; loopback only.
+                "--enable-debug-command", "local",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -52,6 +64,10 @@ public sealed class RedisServer : IAsyncDisposable
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        if (!waitUntilLoaded)
+        {
+            return;
+        }
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)

@@ -1,5 +1,6 @@
 using Lumiku.Generation;
 using Lumiku.Generation.Credits;
+using Lumiku.Generation.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -20,6 +21,36 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public GenerationStore CreateStore(CreditOptions? credits = null, TimeProvider? time = null) =>
         new(Redis, Options.Create(credits ?? new CreditOptions()), time ?? TimeProvider.System);
+
+    /// <summary>Submits <paramref name="request"/> and reads its stream entry as consumer "reader" (pending for it now).</summary>
+    public async Task<(string Id, StreamEntry Entry)> SubmitAndReadAsync(GenerationStore store, NewGeneration request)
+    {
+        var db = Redis.GetDatabase();
+        try
+        {
+            await db.StreamCreateConsumerGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+
+        var submitted = await store.SubmitAsync(request);
+        Assert.Equal(SubmitOutcome.Accepted, submitted.Outcome);
+
+        // Other tests share the stream: read until this job's entry comes up.
+        while (true)
+        {
+            var entries = await db.StreamReadGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, "reader", StreamPosition.NewMessages, 100);
+            Assert.NotEmpty(entries);
+            foreach (var e in entries)
+            {
+                if ((string?)e[RedisKeys.StreamFields.Id] == submitted.GenerationId)
+                {
+                    return (submitted.GenerationId!, e);
+                }
+            }
+        }
+    }
 
     /// <summary>The ledger of a user adds up to their balance (every change is in the ledger, once).</summary>
     public async Task AssertLedgerBalancedAsync(GenerationStore store, string userId)

@@ -28,11 +28,13 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>The last lines the process wrote (for failure messages).</summary>
     public string Output => string.Join('\n', _output);
 
-    /// <summary>Starts <paramref name="project"/>'s built dll and waits until its <c>/health</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts <paramref name="project"/>'s built dll and, unless told not to, waits until its <c>/health</c> answers 200.</summary>
+    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, bool waitUntilHealthy = true)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, project + ".dll");
         if (!File.Exists(dll))
@@ -57,6 +59,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var service = new ServiceProcess(Process.Start(start)!, url);
+        if (!waitUntilHealthy)
+        {
+            return service;
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -128,7 +135,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        // Enough for a worker's Redis client logging every failed reconnect for half a minute.
+        while (_output.Count > 2000 && _output.TryDequeue(out _))
         {
         }
     }

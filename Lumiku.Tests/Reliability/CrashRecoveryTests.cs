@@ -4,6 +4,7 @@ using Lumiku.Generation.Redis;
 using Lumiku.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using static Lumiku.Tests.Infrastructure.WorkerTestBed;
 
 namespace Lumiku.Tests.Reliability;
 
@@ -14,32 +15,23 @@ namespace Lumiku.Tests.Reliability;
 [Trait("Category", "Slow")]
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
-    private const int StarterGrant = 1000;
+    private WorkerTestBed _bed = null!;
 
-    private readonly string _images = Path.Combine(Path.GetTempPath(), "lumiku-crash-" + Guid.NewGuid().ToString("N"));
-    private readonly List<IAsyncDisposable> _processes = [];
-    private RedisServer _redis = null!;
-    private ServiceProcess _emulator = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _redis = await RedisServer.StartAsync();
-    }
+    public async ValueTask InitializeAsync() => _bed = await WorkerTestBed.StartAsync();
 
     /// <summary>Each job takes about 2 s at the provider, so a kill or a stop finds jobs in flight.</summary>
     private Task StartSlowEmulatorAsync() => StartEmulatorAsync(new Dictionary<string, string> { ["Emulator__LatencyMs"] = "2000" });
 
-    private async Task StartEmulatorAsync(Dictionary<string, string> settings) =>
-        _emulator = await StartAsync("Lumiku.InferenceEmulator", settings);
+    private Task StartEmulatorAsync(Dictionary<string, string> settings) => _bed.StartEmulatorAsync(settings);
 
     [Fact]
     public async Task WorkerKilledWithJobsInFlight_AnotherWorkerFinishesEveryJob_ChargingOnce()
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         await StartSlowEmulatorAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
-        var first = await StartWorkerAsync("worker-a");
+        var first = await _bed.StartWorkerAsync("worker-a");
         var ids = await SubmitAsync(store, user, 12);
 
         // Kill the worker the moment it holds jobs at the provider.
@@ -48,7 +40,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var atKill = await StatusesAsync(store, ids);
         Assert.Contains(GenerationStatus.Processing, atKill);
 
-        await StartWorkerAsync("worker-b");
+        await _bed.StartWorkerAsync("worker-b");
         await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(90));
 
         var records = await Task.WhenAll(ids.Select(id => store.GetAsync(id)));
@@ -63,7 +55,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.Equal(ids.Count, ledger.Count(e => e.Type == "settle"));
         Assert.Equal(StarterGrant - (10 * ids.Count), await store.GetBalanceAsync(user));
         Assert.Equal(await store.GetBalanceAsync(user), ledger.Sum(e => e.Amount));
-        Assert.Equal(ids.Count, Directory.GetFiles(_images, "*.png", SearchOption.AllDirectories).Length);
+        Assert.Equal(ids.Count, Directory.GetFiles(_bed.Images, "*.png", SearchOption.AllDirectories).Length);
     }
 
     [Fact]
@@ -72,7 +64,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         await StartEmulatorAsync([]);
         var user = LumikuAppFixture.NewUser();
         List<string> ids;
-        await using (var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString))
         {
             ids = await SubmitAsync(Store(redis), user, 10);
         }
@@ -80,11 +72,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // A restart (SHUTDOWN flushes the AOF). A crash of Redis itself can lose up to ~2 s of
         // acknowledged writes with appendfsync everysec when the disk is busy: Redis postpones the
         // AOF write while a background fsync runs (docs/reliability.md).
-        await _redis.StopAsync();
-        await _redis.StartAgainAsync();
+        await _bed.Redis.StopAsync();
+        await _bed.Redis.StartAgainAsync();
 
-        await StartWorkerAsync("worker-after-restart");
-        await using var reconnected = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await _bed.StartWorkerAsync("worker-after-restart");
+        await using var reconnected = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         var store = Store(reconnected);
         string[] last = [];
         try
@@ -93,7 +85,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"not all terminal after the restart: {string.Join(",", last)}\nworker:\n{_worker?.Output}");
+            Assert.Fail($"not all terminal after the restart: {string.Join(",", last)}\nworker:\n{_bed.Worker?.Output}");
         }
 
         Assert.All(await Task.WhenAll(ids.Select(store.GetAsync)), r =>
@@ -105,10 +97,10 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     public async Task GracefulStop_LetsInFlightJobsFinish_AndLeavesTheRestQueued()
     {
         await StartSlowEmulatorAsync();
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
-        var worker = await StartWorkerAsync("worker-stopping", concurrency: 3);
+        var worker = await _bed.StartWorkerAsync("worker-stopping", concurrency: 3);
         var ids = await SubmitAsync(store, user, 8);
         await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).Count(s => s == GenerationStatus.Processing) == 3, TimeSpan.FromSeconds(60));
         var atStop = (await Task.WhenAll(ids.Select(store.GetAsync))).Where(r => r!.Status == GenerationStatus.Processing).Select(r => r!.Id).ToList();
@@ -136,10 +128,10 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             ["Emulator__Error429Rate"] = "0.1",
             ["Emulator__FailPromptsContaining"] = Doomed,
         });
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         var store = Store(redis);
         var users = Enumerable.Range(0, 4).Select(_ => LumikuAppFixture.NewUser("storm")).ToList();
-        await StartWorkerAsync("worker-storm", concurrency: 32, new Dictionary<string, string>
+        await _bed.StartWorkerAsync("worker-storm", concurrency: 32, new Dictionary<string, string>
         {
             // The storm's waits, shortened: retries still happen, with the same policy.
             ["Flux__Resilience__RetryDelay"] = "00:00:00.020",
@@ -151,6 +143,12 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             // then deferred every job into the delivery limit (1 run in 4). The test makes ~800 calls.
             ["Flux__Resilience__CircuitBreakerFailureRatio"] = "1.0",
             ["Flux__Resilience__CircuitBreakerMinimumThroughput"] = "100000",
+            // A job the provider keeps answering 5xx waits and is tried again until its deadline:
+            // short here, so the doomed jobs fail within the test.
+            ["Worker__JobDeadline"] = "00:00:30",
+            ["Worker__DeferDelay"] = "00:00:00.200",
+            ["Worker__MaxDeferDelay"] = "00:00:01",
+            ["Worker__DelayedPollInterval"] = "00:00:00.100",
         });
 
         var jobs = new List<(string Id, string User, bool Doomed)>();
@@ -171,8 +169,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.All(jobs.Where(j => j.Doomed), j =>
         {
             Assert.Equal(GenerationStatus.Failed, records[j.Id].Status);
-            // Failed by the provider's answers, or deferred while the breaker was open until the delivery limit.
-            Assert.Contains(records[j.Id].ErrorCode, new[] { "provider_unavailable", "dead_lettered" });
+            // Failed by the provider's answers once the job deadline passed (the breaker is kept out).
+            Assert.Equal("provider_unavailable", records[j.Id].ErrorCode);
         });
         Assert.All(records.Values, r =>
         {
@@ -180,7 +178,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             Assert.Equal(r.Status == GenerationStatus.Failed ? r.Reserved : 0, r.Refunded);
             Assert.Equal(r.Status == GenerationStatus.Succeeded ? r.Reserved : 0, r.Charged);
         });
-        // Retries carry most of the survivable jobs through 40 % transient errors.
+        // Retries and deferrals carry the survivable jobs through 40 % transient errors.
         var survivors = jobs.Count(j => !j.Doomed && records[j.Id].Status == GenerationStatus.Succeeded);
         var outcomes = string.Join(", ", records.Values.GroupBy(r => r.ErrorCode ?? r.Status).Select(g => $"{g.Key}: {g.Count()}"));
         Assert.True(survivors >= 150, $"only {survivors} of 180 survivable jobs succeeded ({outcomes})");
@@ -202,12 +200,12 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task IdleWorkerWithALongPollInterval_WakesForANewJob_AndABusyOneGetsNoNudgePerJob()
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         await StartSlowEmulatorAsync();
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
         // Without a nudge, an idle worker would look at the stream again only after 60 s.
-        await StartWorkerAsync("worker-idle", extra: new Dictionary<string, string> { ["Worker__MaxPollInterval"] = "00:01:00" });
+        await _bed.StartWorkerAsync("worker-idle", extra: new Dictionary<string, string> { ["Worker__MaxPollInterval"] = "00:01:00" });
         var db = redis.GetDatabase();
         await WaitUntilAsync(() => db.KeyExistsAsync(RedisKeys.WorkersIdle), TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken); // well into its sleep
@@ -229,26 +227,29 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.InRange(Volatile.Read(ref nudges) - nudgesBefore, 1, 10);
     }
 
-    // An unexpected error inside a job (here the image store cannot write: its folder is a file) is
-    // tried again in place within seconds, not after the 6-minute visibility timeout.
+    // A step that hits an unexpected error (here the image store cannot write: its folder is a file) is
+    // tried again in place within seconds, not after the 6-minute visibility timeout; only that step:
+    // the image the provider answered is kept, so the provider is paid once.
     [Fact]
-    public async Task ImageStoreFailsThenRecovers_TheJobIsRetriedInPlace_AndSucceedsChargedOnce()
+    public async Task ImageStoreFailsAfterTheProviderAnswered_OnlyTheSaveIsRetried_OneFluxCall_ChargedOnce()
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
         var worker = await StartWorkerWhoseImageFolderIsAFileAsync("worker-retry", retryDelay: "00:00:01");
 
         var ids = await SubmitAsync(store, user, 1);
-        await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("hit an unexpected error", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
-        File.Delete(_images);
+        await WaitUntilAsync(() => Task.FromResult(worker.Output.Contains("step save failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+        File.Delete(_bed.Images);
 
         await WaitUntilAsync(async () => (await StatusesAsync(store, ids)).All(GenerationStatus.IsTerminal), TimeSpan.FromSeconds(30));
         var record = await store.GetAsync(ids[0]);
         Assert.Equal(GenerationStatus.Succeeded, record!.Status);
-        Assert.True(record.Attempts >= 2, $"{record.Attempts} attempts");
+        Assert.Equal(1, record.Attempts);
+        Assert.Equal(1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev));
         Assert.Equal(StarterGrant - 10, await store.GetBalanceAsync(user));
-        Assert.Single(Directory.GetFiles(_images, "*.png", SearchOption.AllDirectories));
+        Assert.Single(await store.GetFullLedgerAsync(user), e => e.Type == "settle");
+        Assert.Single(Directory.GetFiles(_bed.Images, "*.png", SearchOption.AllDirectories));
     }
 
     // A job that keeps failing unexpectedly uses up its deliveries in place: it is dead-lettered and
@@ -256,7 +257,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task ImageStoreKeepsFailing_TheJobIsDeadLetteredAndRefunded_WithoutWaitingForTheVisibilityTimeout()
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
         var store = Store(redis);
         var user = LumikuAppFixture.NewUser();
         await StartWorkerWhoseImageFolderIsAFileAsync("worker-poison", retryDelay: "00:00:00.100");
@@ -271,6 +272,53 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         var ledger = await store.GetFullLedgerAsync(user);
         Assert.Equal(["grant", "reserve", "refund"], ledger.Select(e => e.Type));
         Assert.Equal(1, await redis.GetDatabase().StreamLengthAsync(RedisKeys.DeadLetterStream));
+        // The failing write never bought a second generation.
+        Assert.Equal(1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev));
+    }
+
+    // A job kept alive by slow local retries (each image write fails for a while) stays claimed by its
+    // worker: a second worker, looking for abandoned entries five times a second with a visibility
+    // timeout a third of the retries' span, never takes it over and never asks the provider again.
+    [Fact]
+    public async Task JobKeptBusyPastTheVisibilityTimeoutBySlowLocalRetries_IsNeverTakenOver()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_bed.Redis.ConnectionString);
+        var store = Store(redis);
+        var user = LumikuAppFixture.NewUser();
+        var busy = await StartWorkerWhoseImageFolderIsAFileAsync("worker-busy", retryDelay: "00:00:01", new Dictionary<string, string>
+        {
+            ["Worker__VisibilityTimeout"] = "00:00:03",
+            ["Worker__MaxDeliveries"] = "8",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:02",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:02.500",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:02.500",
+        });
+        var ids = await SubmitAsync(store, user, 1);
+        await WaitUntilAsync(() => Task.FromResult(busy.Output.Contains("step save failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+
+        var otherImages = _bed.Images + "-other";
+        await _bed.StartWorkerAsync("worker-other", extra: new Dictionary<string, string>
+        {
+            ["Images__Path"] = otherImages,
+            ["Worker__VisibilityTimeout"] = "00:00:03",
+            ["Worker__ClaimInterval"] = "00:00:00.200",
+            ["Flux__Resilience__AttemptTimeout"] = "00:00:02",
+            ["Flux__Resilience__ModelTimeout"] = "00:00:02.500",
+            ["Flux__Resilience__TotalTimeout"] = "00:00:02.500",
+        });
+        // Save failures at about 0, 1, 3 and 7 s: the job has been busy for twice the visibility timeout.
+        await WaitUntilAsync(() => Task.FromResult(Occurrences(busy.Output, "step save failed") >= 4), TimeSpan.FromSeconds(60));
+        File.Delete(_bed.Images);
+
+        await _bed.WaitUntilAllTerminalAsync(store, ids, TimeSpan.FromSeconds(60));
+        var record = await store.GetAsync(ids[0]);
+        Assert.Equal(GenerationStatus.Succeeded, record!.Status);
+        Assert.Equal(1, record.Attempts);
+        Assert.Equal(1, (await _bed.EmulatorStatsAsync()).Count(FluxModels.Dev));
+        Assert.Single(await store.GetFullLedgerAsync(user), e => e.Type == "settle");
+        Assert.Equal(StarterGrant - 10, await store.GetBalanceAsync(user));
+        Assert.Single(Directory.GetFiles(_bed.Images, "*.png", SearchOption.AllDirectories));
+        Assert.False(Directory.Exists(otherImages) && Directory.EnumerateFiles(otherImages, "*", SearchOption.AllDirectories).Any());
     }
 
     /// <summary>
@@ -278,103 +326,22 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     /// the test deletes it; the visibility timeout is the production default (6 min), which the job
     /// would wait without the retry in place.
     /// </summary>
-    private async Task<ServiceProcess> StartWorkerWhoseImageFolderIsAFileAsync(string name, string retryDelay)
+    private async Task<ServiceProcess> StartWorkerWhoseImageFolderIsAFileAsync(string name, string retryDelay, Dictionary<string, string>? extra = null)
     {
         await StartEmulatorAsync([]);
-        await File.WriteAllTextAsync(_images, "not a folder", TestContext.Current.CancellationToken);
-        return await StartWorkerAsync(name, extra: new Dictionary<string, string>
+        await File.WriteAllTextAsync(_bed.Images, "not a folder", TestContext.Current.CancellationToken);
+        var settings = new Dictionary<string, string>
         {
             ["Worker__VisibilityTimeout"] = "00:06:00",
             ["Worker__RetryDelay"] = retryDelay,
-        });
-    }
-
-    private static GenerationStore Store(IConnectionMultiplexer redis) =>
-        new(redis, Options.Create(new CreditOptions { StarterGrant = StarterGrant }), TimeProvider.System);
-
-    private static async Task<List<string>> SubmitAsync(GenerationStore store, string user, int count)
-    {
-        var ids = new List<string>();
-        for (var i = 0; i < count; i++)
-        {
-            var result = await store.SubmitAsync(new NewGeneration(user, $"A portrait of a night-shift nurse, take {i}", null, 256, 256, i, FluxModels.Dev));
-            Assert.Equal(SubmitOutcome.Accepted, result.Outcome);
-            ids.Add(result.GenerationId!);
-        }
-
-        return ids;
-    }
-
-    private static async Task<string[]> StatusesAsync(GenerationStore store, IEnumerable<string> ids) =>
-        (await Task.WhenAll(ids.Select(store.GetAsync))).Select(r => r?.Status ?? "missing").ToArray();
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (!await condition())
-        {
-            await Task.Delay(100, cts.Token);
-        }
-    }
-
-    private ServiceProcess? _worker;
-
-    /// <summary>Starts a worker; <paramref name="extra"/> adds settings and overrides the defaults below.</summary>
-    private async Task<ServiceProcess> StartWorkerAsync(string name, int concurrency = 8, Dictionary<string, string>? extra = null)
-    {
-        var environment = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__redis"] = _redis.ConnectionString,
-            ["services__inference__http__0"] = _emulator.Url,
-            ["Flux__BaseUrl"] = "http://inference/",
-            ["Flux__Token"] = "crash-test",
-            ["Images__Path"] = _images,
-            ["Credits__StarterGrant"] = StarterGrant.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Worker__ConsumerName"] = name,
-            ["Worker__Concurrency"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // A short visibility timeout so the survivor takes over within seconds; the Flux budget must
-            // end before it (checked at start), with room above the slow emulator's 2 s per image.
-            ["Worker__VisibilityTimeout"] = "00:00:08",
-            ["Worker__ClaimInterval"] = "00:00:00.500",
-            ["Flux__Resilience__AttemptTimeout"] = "00:00:05",
-            ["Flux__Resilience__ModelTimeout"] = "00:00:07",
-            ["Flux__Resilience__TotalTimeout"] = "00:00:07",
-            ["Flux__Resilience__RetryDelay"] = "00:00:00.100",
         };
         foreach (var (key, value) in extra ?? [])
         {
-            environment[key] = value;
+            settings[key] = value;
         }
 
-        return _worker = await StartAsync("Lumiku.Worker", environment);
+        return await _bed.StartWorkerAsync(name, extra: settings);
     }
 
-    private async Task<ServiceProcess> StartAsync(string project, Dictionary<string, string> environment)
-    {
-        var process = await ServiceProcess.StartAsync(project, environment);
-        _processes.Add(process);
-        return process;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        await _redis.DisposeAsync();
-        if (File.Exists(_images))
-        {
-            File.Delete(_images); // a test made it a plain file
-        }
-
-        try
-        {
-            Directory.Delete(_images, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _bed.DisposeAsync();
 }

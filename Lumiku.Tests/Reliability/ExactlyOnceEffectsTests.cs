@@ -195,32 +195,5 @@ public sealed class ExactlyOnceEffectsTests(RedisServerFixture redis) : IClassFi
         new(user, "A professional headshot of a 25-year-old woman", null, 512, 512, 42, FluxModels.Dev);
 
     /// <summary>Submits a job and reads it from the stream as a worker would (group created on demand).</summary>
-    private async Task<(string Id, StreamEntry Entry)> SubmitAndReadAsync(string user)
-    {
-        var db = redis.Redis.GetDatabase();
-        try
-        {
-            await db.StreamCreateConsumerGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
-        {
-        }
-
-        var submitted = await _store.SubmitAsync(NewRequest(user));
-        Assert.Equal(SubmitOutcome.Accepted, submitted.Outcome);
-
-        // Other tests share the stream: read until this job's entry comes up.
-        while (true)
-        {
-            var entries = await db.StreamReadGroupAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, "reader", StreamPosition.NewMessages, 100);
-            Assert.NotEmpty(entries);
-            foreach (var e in entries)
-            {
-                if ((string?)e[RedisKeys.StreamFields.Id] == submitted.GenerationId)
-                {
-                    return (submitted.GenerationId!, e);
-                }
-            }
-        }
-    }
+    private Task<(string Id, StreamEntry Entry)> SubmitAndReadAsync(string user) => redis.SubmitAndReadAsync(_store, NewRequest(user));
 }

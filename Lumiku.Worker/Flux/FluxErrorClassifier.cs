@@ -38,11 +38,21 @@ public static class FluxErrorClassifier
         _ => (FluxErrorCodes.Error, false, exception.GetType().Name + ": " + exception.Message),
     };
 
+    /// <summary>The wait an exception names: the open breaker's time until half-open, a rate limiter's hint.</summary>
+    public static TimeSpan? RetryAfterOf(Exception exception) => exception switch
+    {
+        BrokenCircuitException { RetryAfter: { } after } => after,
+        RateLimiterRejectedException { RetryAfter: { } after } => after,
+        { InnerException: { } inner } => RetryAfterOf(inner),
+        _ => null,
+    };
+
     public static FluxException FromResponse(ProviderError error, FluxCallState call)
     {
         var (code, retryable) = Classify(error.Status);
         return new FluxException(code, $"{error.Model} answered {error.Summary}", retryable, error.Status, error.RequestId, error.Model)
         {
+            RetryAfter = error.RetryAfter ?? (error.EstimatedTimeSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null),
             Attempt = call.Attempt,
             FellBack = call.FellBack,
             PrimaryError = call.PrimaryError?.Summary,
@@ -54,6 +64,7 @@ public static class FluxErrorClassifier
         var (code, retryable, message) = Classify(exception);
         return new FluxException(code, $"{call.Model}: {message}", retryable, null, null, call.Model, exception)
         {
+            RetryAfter = RetryAfterOf(exception),
             Attempt = call.Attempt,
             FellBack = call.FellBack,
             PrimaryError = call.PrimaryError?.Summary,

@@ -12,6 +12,13 @@ public sealed class FluxException(string code, string message, bool retryable, i
     public string? RequestId { get; } = requestId;
     public string? Model { get; } = model;
 
+    /// <summary>
+    /// The wait the provider (or the open circuit breaker) named before a new try: <c>Retry-After</c>,
+    /// the <c>RateLimit</c> header's <c>t=</c>, a loading 503's <c>estimated_time</c>, the breaker's
+    /// time until it may half-open. Null when nobody said.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The attempt (1-based, per model) that failed last.</summary>
     public int Attempt { get; init; } = 1;
 

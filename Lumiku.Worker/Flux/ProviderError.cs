@@ -16,6 +16,9 @@ public sealed record ProviderError(string Model, int Status, string? Reason, str
 
     private const int MaxMessageChars = 1000;
 
+    /// <summary>The wait the answer's headers ask for before a new try (<c>Retry-After</c>, else <c>RateLimit</c> <c>t=</c>).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>One line for logs, records and exceptions, e.g. <c>400 Bad Request: Model access denied. (request 1a2b)</c>.</summary>
     public string Summary => $"{Status} {Reason}: {Message}" + (RequestId is null ? "" : $" (request {RequestId})");
 
@@ -37,7 +40,10 @@ public sealed record ProviderError(string Model, int Status, string? Reason, str
         }
 
         var (message, estimated) = Parse(body);
-        return new ProviderError(model, status, reason, message, requestId, estimated);
+        return new ProviderError(model, status, reason, message, requestId, estimated)
+        {
+            RetryAfter = FluxRetryDelay.RetryAfter(response, TimeProvider.System) ?? FluxRetryDelay.RateLimitReset(response),
+        };
     }
 
     /// <summary>The message and <c>estimated_time</c> of an error body.</summary>

@@ -3,7 +3,10 @@ using Lumiku.Worker.Queue;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Registers the stream consumer, its heartbeat health check and the worker's telemetry.</summary>
+/// <summary>
+/// Registers the stream consumer in its parts (read loop, job steps, takeover and claim refresher,
+/// deferral policy and delayed-job mover), its heartbeat health check and the worker's telemetry.
+/// </summary>
 public static class ConsumerServiceExtensions
 {
     public static TBuilder AddGenerationConsumer<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -15,7 +18,14 @@ public static class ConsumerServiceExtensions
         builder.Services.AddSingleton<WorkerTelemetry>();
         builder.Services.AddSingleton<ConsumerHeartbeat>();
         builder.Services.AddHealthChecks().AddCheck<ConsumerHeartbeat>("consume-loop");
+        builder.Services.AddSingleton<InFlightEntries>();
+        builder.Services.AddSingleton<IntakeGate>();
+        builder.Services.AddSingleton<DeferralPolicy>();
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddSingleton<AbandonedEntryTakeover>();
         builder.Services.AddHostedService<GenerationConsumer>();
+        builder.Services.AddHostedService<ClaimRefresher>();
+        builder.Services.AddHostedService<DelayedJobMover>();
         builder.Services.AddHostedService<StreamTrimmer>();
         builder.Services.AddHostedService<QueueGauges>();
         return builder;

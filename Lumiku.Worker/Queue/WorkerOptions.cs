@@ -15,8 +15,9 @@ public sealed class WorkerOptions
     public string? ConsumerName { get; set; }
 
     /// <summary>
-    /// An entry pending this long is taken over by another consumer (XAUTOCLAIM). Longer than the
-    /// Flux client's total timeout, so a live worker never loses its job to another.
+    /// An entry pending this long without its worker refreshing the claim is taken over by another
+    /// consumer (XAUTOCLAIM). A live worker refreshes its in-flight entries every third of it
+    /// (<see cref="ClaimRefresher"/>), so only a dead worker's jobs are taken over.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(6);
@@ -26,10 +27,10 @@ public sealed class WorkerOptions
     public int MaxDeliveries { get; set; } = 5;
 
     /// <summary>
-    /// First wait before a job that hit an unexpected error (Redis unreachable, a failed image write)
-    /// is tried again in place; doubled per try up to 30 s. Every try that reaches Redis counts a
-    /// delivery, so a job that keeps failing is dead-lettered and refunded within seconds, not after
-    /// <see cref="MaxDeliveries"/> visibility timeouts.
+    /// First wait before a step of a job that hit an unexpected error (Redis unreachable, a failed image
+    /// write) is tried again in place, that step alone (the provider is not asked again); doubled per
+    /// try up to 30 s. A step that fails <see cref="MaxDeliveries"/> times dead-letters and refunds the
+    /// job within seconds. Also the first wait between tries to reach Redis at start.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -46,9 +47,27 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan StallThreshold { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long the worker stops reading after the provider circuit opened (the job is deferred, not failed).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan ProviderBackoff { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long after submit a job may keep waiting for a provider that says "later" (429, 503, a
+    /// timeout, an open circuit breaker); past it the job fails and is refunded.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// First wait before a job the provider turned away (429, 503, a timeout, after the client's own
+    /// retries) is tried again, when the provider named no wait of its own; doubled per deferral up to
+    /// <see cref="MaxDeferDelay"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan DeferDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan MaxDeferDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the mover looks for delayed jobs that are due (any number of workers may run it).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan DelayedPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often acknowledged entries are trimmed from the stream.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
