@@ -1,3 +1,5 @@
+using Aspire.Hosting.ApplicationModel;
+
 namespace Aspire.Hosting;
 
 /// <summary>Azurite, Microsoft's storage emulator: the version we run and its well-known development account.</summary>
@@ -30,6 +32,13 @@ public static class Azurite
     /// </summary>
     public static IEnumerable<object> BlobArguments(object host, object port, string location) =>
         ["--skipApiVersionCheck", "--disableTelemetry", "--blobHost", host, "--blobPort", port, "--location", location];
+
+    public const string BlobEndpointName = "blob";
+
+    /// <summary>The connection string to Azurite's blob service behind <paramref name="endpoint"/> (on this machine).</summary>
+    public static ReferenceExpression ConnectionStringExpression(EndpointReference endpoint) =>
+        ReferenceExpression.Create(
+            $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{endpoint.Property(EndpointProperty.Port)}/{AccountName};");
 
     /// <summary>The connection string for Azurite's blob service on 127.0.0.1:<paramref name="port"/>.</summary>
     public static string ConnectionString(int port) =>
