@@ -3,35 +3,34 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Redis: a container where a runtime answers, else a local redis-server (Redis:Mode).
 var redis = builder.AddLumikuRedis("redis");
 
-// One folder for avatar images, shared by api and worker (a blob store can replace it).
-var imagesPath = builder.ExecutionContext.IsPublishMode
-    ? "/data/images"
-    : Path.GetFullPath(builder.Configuration["Storage:ImagesPath"] is { Length: > 0 } configured
-        ? configured
-        : Path.Combine(builder.AppHostDirectory, ".data", "images"));
+// Avatar images: one folder api and worker share (Storage:Mode=files, the default), or blob storage
+// (Storage:Mode=blob: Azurite as a container or from npm; always when publishing, its connection string a secret).
+var images = builder.AddLumikuImageStorage("images");
 
 // Signs the api's tokens; generated once and kept in the AppHost's user secrets.
 var jwtKey = builder.AddParameter("jwt-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 var api = builder.AddProject<Projects.Lumiku_Api>("api")
     .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Images__Path", imagesPath)
+    .WithImageStorage(images)
     .WithEnvironment("Jwt__SigningKey", jwtKey)
     .WithForwardedSection("Credits")
     .WithForwardedSection("Telemetry")
     .WithForwardedSection("RateLimits")
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithReplicas(builder.Configuration.ReplicasOf("Api"));
 
 var worker = builder.AddProject<Projects.Lumiku_Worker>("worker")
     .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Images__Path", imagesPath)
+    .WithImageStorage(images)
     .WithForwardedSection("Credits")
     .WithForwardedSection("Worker")
     .WithForwardedSection("Flux")
     .WithForwardedSection("Telemetry")
     .WithHttpHealthCheck("/health")
-    .WithProbeModelsCommand();
+    .WithProbeModelsCommand()
+    .WithReplicas(builder.Configuration.ReplicasOf("Worker"));
 
 // Hugging Face with a token; without one, the local inference emulator (run mode only).
 var hasToken = !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:huggingface-token"]);

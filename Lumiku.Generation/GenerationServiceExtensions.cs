@@ -1,13 +1,15 @@
+using Azure.Storage.Blobs;
 using Lumiku.Generation.Credits;
 using Lumiku.Generation.Images;
 using Lumiku.Generation.Redis;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Registers the shared Redis data model: connection, store, credits and image store.</summary>
+/// <summary>Registers the shared Redis data model: connection, store, credits and image store (files or blob, <c>Storage:Mode</c>).</summary>
 public static class GenerationServiceExtensions
 {
     public static TBuilder AddGenerationStore<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -27,9 +29,38 @@ public static class GenerationServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Lumiku.Generation.GenerationStore>();
-        builder.Services.TryAddSingleton<IImageStore, FileImageStore>();
+        builder.AddImageStore();
         return builder;
+    }
+
+    /// <summary>
+    /// The file store by default; with <c>Storage:Mode=blob</c> the blob store on <c>ConnectionStrings:images</c>,
+    /// so api and worker on different hosts read and write the same images.
+    /// </summary>
+    private static void AddImageStore(this IHostApplicationBuilder builder)
+    {
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        if (!storage.UsesBlob)
+        {
+            builder.Services.TryAddSingleton<IImageStore, FileImageStore>();
+            return;
+        }
+
+        var connectionString = builder.Configuration.GetConnectionString(StorageOptions.ConnectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"Storage:Mode=blob needs the connection string ConnectionStrings:{StorageOptions.ConnectionName} (the AppHost passes it to api and worker).");
+        }
+
+        builder.Services.TryAddSingleton(_ => new BlobServiceClient(connectionString));
+        builder.Services.TryAddSingleton<IImageStore, BlobImageStore>();
     }
 }

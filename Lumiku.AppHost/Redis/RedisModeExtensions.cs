@@ -106,7 +106,7 @@ public static class RedisModeExtensions
     }
 
     /// <summary>A cheap probe: <c>docker info</c> (or podman) exits 0 only when an engine answers.</summary>
-    private static bool ContainerRuntimeAnswers()
+    internal static bool ContainerRuntimeAnswers()
     {
         var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME") is { Length: > 0 } r ? r : "docker";
         if (FindOnPath(runtime) is not { } path)
@@ -143,7 +143,7 @@ public static class RedisModeExtensions
         }
     }
 
-    private static string? FindOnPath(string executable) =>
+    internal static string? FindOnPath(string executable) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, executable))

@@ -28,6 +28,9 @@ public class LumikuAppFixture : IAsyncLifetime
 
     public string ImagesPath => Path.Combine(_dataRoot, "images");
 
+    /// <summary>This app's own temporary folder (Redis data, images), removed at the end.</summary>
+    protected string DataRoot => _dataRoot;
+
     /// <summary>Extra AppHost settings, as <c>Key=Value</c> (they become <c>--Key=Value</c> arguments).</summary>
     protected virtual IEnumerable<string> Settings => [];
 

@@ -43,7 +43,7 @@ public sealed class ManifestTests
         }
     }
 
-    private static async Task<JsonNode> PublishManifestAsync(string output)
+    internal static async Task<JsonNode> PublishManifestAsync(string output)
     {
         var start = new ProcessStartInfo("dotnet")
         {
