@@ -1,0 +1,50 @@
+using Lumiku.Generation;
+using Lumiku.Generation.Credits;
+using Lumiku.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Lumiku.Tests.Api;
+
+/// <summary>
+/// The api in this process (Production) on a redis-server of its own, which a test may stop, start
+/// again or make load slowly; no worker, so the test drives the worker's scripts through the store.
+/// </summary>
+public sealed class OwnRedisApi : IAsyncDisposable
+{
+    private ConnectionMultiplexer? _redis;
+
+    private OwnRedisApi(RedisServer server)
+    {
+        Server = server;
+        Api = new InProcessApi("Production", server.ConnectionString);
+    }
+
+    public RedisServer Server { get; }
+
+    public InProcessApi Api { get; }
+
+    public static async Task<OwnRedisApi> StartAsync() => new(await RedisServer.StartAsync());
+
+    /// <summary>An api client with a token for <paramref name="user"/> signed with the in-process key.</summary>
+    public HttpClient CreateClient(string user, bool admin = false) =>
+        Api.CreateClient().WithToken(ApiTestHelpers.CreateToken(InProcessApi.SigningKey, user, admin: admin));
+
+    /// <summary>The shared store on this Redis, as the worker uses it (default prices).</summary>
+    public async Task<GenerationStore> StoreAsync()
+    {
+        _redis ??= await ConnectionMultiplexer.ConnectAsync(Server.ConnectionString);
+        return new GenerationStore(_redis, Options.Create(new CreditOptions()), TimeProvider.System);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        await Server.DisposeAsync();
+    }
+}
