@@ -31,11 +31,14 @@ public sealed class OwnRedisApi : IAsyncDisposable
         Api.CreateClient().WithToken(ApiTestHelpers.CreateToken(InProcessApi.SigningKey, user, admin: admin));
 
     /// <summary>The shared store on this Redis, as the worker uses it (default prices).</summary>
-    public async Task<GenerationStore> StoreAsync()
-    {
+    public async Task<GenerationStore> StoreAsync() =>
+        new(await ConnectAsync(), Options.Create(new CreditOptions()), TimeProvider.System);
+
+    /// <summary>This Redis, for what a test writes or reads past the store.</summary>
+    public async Task<IDatabase> DatabaseAsync() => (await ConnectAsync()).GetDatabase();
+
+    private async Task<ConnectionMultiplexer> ConnectAsync() =>
         _redis ??= await ConnectionMultiplexer.ConnectAsync(Server.ConnectionString);
-        return new GenerationStore(_redis, Options.Create(new CreditOptions()), TimeProvider.System);
-    }
 
     public async ValueTask DisposeAsync()
     {
@@ -46,5 +49,21 @@ public sealed class OwnRedisApi : IAsyncDisposable
         }
 
         await Server.DisposeAsync();
+    }
+}
+
+/// <summary>One <see cref="OwnRedisApi"/> for a test class whose tests never stop Redis.</summary>
+public sealed class OwnRedisApiFixture : IAsyncLifetime
+{
+    public OwnRedisApi Api { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Api = await OwnRedisApi.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
     }
 }
