@@ -1,0 +1,31 @@
+namespace Lumiku.Generation.Credits;
+
+/// <summary>
+/// Bounds on balances and grants. Balances are 64-bit in Redis (<c>INCRBY</c>) and in C#, but the
+/// Lua scripts see numbers as doubles and write them with <c>tostring</c>, which prints integers
+/// exactly only below 10^14 (14 significant digits); JSON readers in JavaScript are exact up to 2^53.
+/// Keeping every balance below 10^14 keeps every ledger line exact everywhere it is read.
+/// </summary>
+public static class CreditLimits
+{
+    /// <summary>The largest balance a grant may produce: 99,999,999,999,999.</summary>
+    public const long MaxBalance = 99_999_999_999_999;
+
+    /// <summary>The largest single grant: 10^12 credits.</summary>
+    public const long MaxGrant = 1_000_000_000_000;
+}
+
+/// <summary>How an admin grant ended.</summary>
+public enum GrantOutcome
+{
+    Granted,
+    /// <summary>The idempotency key was seen with the same grant: nothing added, the first answer returned.</summary>
+    Replayed,
+    /// <summary>The idempotency key was seen with another grant.</summary>
+    IdempotencyConflict,
+    /// <summary>The balance would pass <see cref="CreditLimits.MaxBalance"/>; nothing changed.</summary>
+    OverLimit,
+}
+
+/// <summary>The result of <see cref="GenerationStore.GrantAsync"/>: the balance after the grant (or now, when refused).</summary>
+public sealed record GrantResult(GrantOutcome Outcome, long Balance);
