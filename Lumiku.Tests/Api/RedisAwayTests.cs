@@ -69,13 +69,20 @@ public sealed class RedisAwayTests
 
         await AssertEveryRedisRouteAnswers503Async(client, accepted.Id);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health")).StatusCode);
+
+        // An api process that starts now, against the loading Redis, comes up and waits the same way.
+        await using var late = new InProcessApi("Production", api.Server.ConnectionString);
+        using var lateClient = late.CreateClient().WithToken(client.DefaultRequestHeaders.Authorization!.Parameter!);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await lateClient.GetAsync("/health")).StatusCode);
+        await AssertEveryRedisRouteAnswers503Async(lateClient, accepted.Id);
         Assert.True(await api.Server.IsLoadingAsync(), "the answers above must have been given while Redis was loading");
 
-        // Restart without the delay: the data loads at once and the api serves it.
+        // Restart without the delay: the data loads at once and both apis serve it.
         await api.Server.KillAsync();
         await api.Server.StartAgainAsync();
         await WaitUntilAsync(async () => (await client.GetAsync($"/v1/generations/{accepted.Id}")).StatusCode == HttpStatusCode.OK);
-        await SubmitWhenBackAsync(client);
+        await WaitUntilAsync(async () => (await lateClient.GetAsync($"/v1/generations/{accepted.Id}")).StatusCode == HttpStatusCode.OK);
+        await SubmitWhenBackAsync(lateClient);
     }
 
     /// <summary>Every route that reads or writes Redis answers 503 + Retry-After + a problem body, all at once.</summary>
