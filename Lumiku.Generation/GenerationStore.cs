@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Lumiku.Generation.Credits;
 using Lumiku.Generation.Redis;
 using Microsoft.Extensions.Options;
@@ -70,10 +72,10 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
         return (string)result[0]! switch
         {
-            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseInt(result[2]), price, Queued(id, request, price, createdAt)),
+            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseLong(result[2]), price, Queued(id, request, price, createdAt)),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
-            _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseInt(result[1]), price),
+            _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseLong(result[1]), price),
         };
     }
 
@@ -315,21 +317,40 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     private static GenerationCursor CursorOf(GenerationRecord record) => new(record.CreatedAt.ToUnixTimeMilliseconds(), record.Id);
 
-    public async Task<int> GetBalanceAsync(string userId)
+    public async Task<long> GetBalanceAsync(string userId)
     {
         var value = await Db.StringGetAsync(RedisKeys.Balance(userId)).ConfigureAwait(false);
-        return value.IsNull ? credits.Value.StarterGrant : (int)value;
+        return value.IsNull ? credits.Value.StarterGrant : (long)value;
     }
 
-    /// <summary>Grant credits to a user (recorded in the ledger); returns the new balance.</summary>
-    public async Task<int> GrantAsync(string userId, int amount, string reason)
+    /// <summary>
+    /// Grant credits to a user (recorded in the ledger), never past <see cref="CreditLimits.MaxBalance"/>.
+    /// With an <paramref name="idempotencyKey"/> (scoped to <paramref name="grantedBy"/>) a repeated
+    /// grant is applied once and answers the first balance for 24 h; the same key for another grant
+    /// (user, amount or reason) is a conflict.
+    /// </summary>
+    public async Task<GrantResult> GrantAsync(string userId, long amount, string reason, string? idempotencyKey = null, string grantedBy = "")
     {
-        var result = await Db.ScriptEvaluateAsync(
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(amount, CreditLimits.MaxGrant);
+        var fingerprint = idempotencyKey is null ? "" : GrantFingerprint(userId, amount, reason);
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Grant,
-            [RedisKeys.Balance(userId), RedisKeys.Ledger(userId)],
-            [amount, credits.Value.StarterGrant, Now, reason]).ConfigureAwait(false);
-        return ParseInt(result);
+            [RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.GrantIdempotency(grantedBy, idempotencyKey ?? "-")],
+            [amount, credits.Value.StarterGrant, Now, reason, fingerprint, (long)IdempotencyTtl.TotalSeconds, CreditLimits.MaxBalance]).ConfigureAwait(false))!;
+
+        return (string)result[0]! switch
+        {
+            "granted" => new GrantResult(GrantOutcome.Granted, ParseLong(result[1])),
+            "existing" => new GrantResult(GrantOutcome.Replayed, ParseLong(result[1])),
+            "limit" => new GrantResult(GrantOutcome.OverLimit, ParseLong(result[1])),
+            _ => new GrantResult(GrantOutcome.IdempotencyConflict, 0),
+        };
     }
+
+    private static string GrantFingerprint(string userId, long amount, string reason) =>
+        Convert.ToHexString(SHA256.HashData(
+            Encoding.UTF8.GetBytes(string.Join('\n', userId, amount.ToString(CultureInfo.InvariantCulture), reason))));
 
     /// <summary>The newest ledger entries first.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string userId, int count = 20)
@@ -348,16 +369,16 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     private static LedgerEntry ToLedgerEntry(StreamEntry e)
     {
         string? Get(string name) => e[name] is { IsNullOrEmpty: false } v ? (string?)v : null;
-        int? GetInt(string name) => Get(name) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : null;
+        long? GetLong(string name) => Get(name) is { } s ? long.Parse(s, CultureInfo.InvariantCulture) : null;
         return new LedgerEntry(
             e.Id!,
             Get("type") ?? "",
             Get("generationId"),
-            GetInt("amount") ?? 0,
-            GetInt("balance") ?? 0,
-            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Get("at") ?? "0", CultureInfo.InvariantCulture)),
+            GetLong("amount") ?? 0,
+            GetLong("balance") ?? 0,
+            DateTimeOffset.FromUnixTimeMilliseconds(GetLong("at") ?? 0),
             Get("reason"),
-            GetInt("charged"));
+            GetLong("charged"));
     }
 
     private static void AddIfPresent(List<RedisValue> args, string field, string? value)
@@ -370,6 +391,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     }
 
     private static int ParseInt(RedisResult result) => int.Parse((string)result!, CultureInfo.InvariantCulture);
+
+    private static long ParseLong(RedisResult result) => long.Parse((string)result!, CultureInfo.InvariantCulture);
 
     /// <summary>Generation ids: time-ordered, URL-safe (a version 7 Guid as 32 lowercase hex digits).</summary>
     public static string NewId() => Guid.CreateVersion7().ToString("N");

@@ -28,4 +28,4 @@ public enum SubmitOutcome
 /// When accepted: the record exactly as the submit script wrote it, so the caller can answer without
 /// reading it back. Null for every other outcome (a replay reads the earlier generation).
 /// </param>
-public sealed record SubmitResult(SubmitOutcome Outcome, string? GenerationId, int Balance, int Price, GenerationRecord? Record = null);
+public sealed record SubmitResult(SubmitOutcome Outcome, string? GenerationId, long Balance, int Price, GenerationRecord? Record = null);

@@ -4,6 +4,7 @@ using Lumiku.Api.Auth;
 using Lumiku.Generation;
 using Lumiku.Generation.Credits;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Lumiku.Api.Apis;
@@ -28,8 +29,10 @@ public static partial class CreditsApi
             .MapPost("/", GrantCredits)
             .WithName("GrantCredits")
             .WithSummary("Grant credits to a user (admin only); recorded in their ledger")
+            .WithDescription("With an Idempotency-Key header a retried grant is applied once and answers the first result (Idempotent-Replayed: true); the same key with another grant is 422. A grant that would take the balance past 99,999,999,999,999 is 422 and changes nothing.")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return app;
     }
 
@@ -51,21 +54,47 @@ public static partial class CreditsApi
             [.. ledger.Select(LedgerEntryResponse.From)]));
     }
 
-    public static async Task<Ok<GrantCreditsResponse>> GrantCredits(
+    public static async Task<Results<Ok<GrantCreditsResponse>, ProblemHttpResult>> GrantCredits(
         GrantCreditsRequest request,
+        [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
         ClaimsPrincipal user,
+        HttpContext http,
         GenerationStore store,
         ILoggerFactory loggers)
     {
+        if (idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))
+        {
+            return IdempotencyKeys.InvalidProblem();
+        }
+
         var logger = loggers.CreateLogger(typeof(CreditsApi).FullName!);
         var reason = request.Reason?.Trim() is { Length: > 0 } r ? r : "admin";
-        var balance = await store.GrantAsync(request.UserId!, request.Amount, reason);
-        LogGranted(logger, request.Amount, request.UserId!, user.UserId(), balance);
-        return TypedResults.Ok(new GrantCreditsResponse(request.UserId!, request.Amount, balance));
+        var adminId = user.UserId();
+        var result = await store.GrantAsync(request.UserId!, request.Amount, reason, idempotencyKey, adminId);
+        switch (result.Outcome)
+        {
+            case GrantOutcome.IdempotencyConflict:
+                return IdempotencyKeys.ConflictProblem("The key was first used for a different grant (user, amount or reason).");
+            case GrantOutcome.OverLimit:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "Balance limit reached",
+                    detail: $"The grant would take the balance of {result.Balance} past the limit of {CreditLimits.MaxBalance}; nothing was granted.",
+                    type: "https://lumiku.dev/problems/balance-limit",
+                    extensions: new Dictionary<string, object?> { ["balance"] = result.Balance, ["maxBalance"] = CreditLimits.MaxBalance });
+            case GrantOutcome.Replayed:
+                http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+                break;
+            default:
+                LogGranted(logger, request.Amount, request.UserId!, adminId, result.Balance);
+                break;
+        }
+
+        return TypedResults.Ok(new GrantCreditsResponse(request.UserId!, request.Amount, result.Balance));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Granted {Amount} credits to {UserId} (by {AdminId}); balance {Balance}")]
-    private static partial void LogGranted(ILogger logger, int amount, string userId, string adminId, int balance);
+    private static partial void LogGranted(ILogger logger, long amount, string userId, string adminId, long balance);
 }
 
 /// <summary>The body of <c>POST /v1/admin/credits</c>.</summary>
@@ -77,9 +106,9 @@ public sealed class GrantCreditsRequest
     [RegularExpression("^[A-Za-z0-9_.@-]+$", ErrorMessage = "The userId may contain letters, digits, '-', '_', '.' and '@'.")]
     public string? UserId { get; init; }
 
-    /// <summary>1 to 1,000,000 credits.</summary>
-    [Range(1, 1_000_000)]
-    public int Amount { get; init; }
+    /// <summary>1 to 1,000,000,000,000 credits (a 64-bit number).</summary>
+    [Range(typeof(long), "1", "1000000000000", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
+    public long Amount { get; init; }
 
     /// <summary>Why (kept in the ledger); at most 100 characters of letters, digits, spaces and basic punctuation.</summary>
     [StringLength(100)]
@@ -87,13 +116,14 @@ public sealed class GrantCreditsRequest
     public string? Reason { get; init; }
 }
 
-public sealed record GrantCreditsResponse(string UserId, int Granted, int Balance);
+/// <summary>The answer to a grant (the same answer again when an idempotent grant is replayed).</summary>
+public sealed record GrantCreditsResponse(string UserId, long Granted, long Balance);
 
 /// <summary>A balance, what each model costs, and the newest ledger entries first.</summary>
-public sealed record CreditsResponse(int Balance, IReadOnlyDictionary<string, int> Prices, IReadOnlyList<LedgerEntryResponse> Ledger);
+public sealed record CreditsResponse(long Balance, IReadOnlyDictionary<string, int> Prices, IReadOnlyList<LedgerEntryResponse> Ledger);
 
 /// <summary>One ledger line: grant, reserve, settle or refund; <c>amount</c> is the change, <c>balance</c> the result.</summary>
-public sealed record LedgerEntryResponse(string Type, string? GenerationId, int Amount, int Balance, DateTimeOffset At, string? Reason, int? Charged)
+public sealed record LedgerEntryResponse(string Type, string? GenerationId, long Amount, long Balance, DateTimeOffset At, string? Reason, long? Charged)
 {
     public static LedgerEntryResponse From(LedgerEntry e) => new(e.Type, e.GenerationId, e.Amount, e.Balance, e.At, e.Reason, e.Charged);
 }

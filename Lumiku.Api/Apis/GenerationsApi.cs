@@ -19,8 +19,6 @@ public static partial class GenerationsApi
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-    public const string ReplayedHeader = "Idempotent-Replayed";
 
     public static RouteGroupBuilder MapGenerationsApi(this IEndpointRouteBuilder app)
     {
@@ -37,6 +35,7 @@ public static partial class GenerationsApi
             .DisableValidation()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
@@ -64,7 +63,7 @@ public static partial class GenerationsApi
 
     public static async Task<Results<Accepted<GenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateGeneration(
         CreateGenerationRequest request,
-        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
         ClaimsPrincipal user,
         HttpContext http,
         [AsParameters] GenerationServices services)
@@ -74,12 +73,9 @@ public static partial class GenerationsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (idempotencyKey is not null && !IsValidIdempotencyKey(idempotencyKey))
+        if (idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status400BadRequest,
-                title: "Invalid Idempotency-Key",
-                detail: "The Idempotency-Key header must be 1 to 100 characters of letters, digits, '-', '_', '.' or ':'.");
+            return IdempotencyKeys.InvalidProblem();
         }
 
         var userId = user.UserId();
@@ -117,18 +113,25 @@ public static partial class GenerationsApi
                     type: "https://lumiku.dev/problems/insufficient-credits",
                     extensions: new Dictionary<string, object?> { ["balance"] = result.Balance, ["price"] = result.Price });
             case SubmitOutcome.IdempotencyConflict:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status422UnprocessableEntity,
-                    title: "Idempotency-Key reused with another request",
-                    detail: $"The key was first used for generation {result.GenerationId} with a different body.",
-                    type: "https://lumiku.dev/problems/idempotency-conflict");
+                return IdempotencyKeys.ConflictProblem($"The key was first used for generation {result.GenerationId} with a different body.");
         }
 
         // One round trip: an accepted submit answers from the record the script wrote; only a replay reads.
         var record = result.Record ?? await services.Store.GetAsync(result.GenerationId!);
+        if (record is null)
+        {
+            // A replay whose generation was deleted since (DELETE /v1/avatars/{id}): the key is spent.
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Idempotency-Key already used for a deleted generation",
+                detail: $"The key created generation {result.GenerationId}, which has since been deleted. Send a new key to generate again.",
+                type: "https://lumiku.dev/problems/idempotency-replay-deleted",
+                extensions: new Dictionary<string, object?> { ["generationId"] = result.GenerationId });
+        }
+
         if (result.Outcome == SubmitOutcome.Replayed)
         {
-            http.Response.Headers[ReplayedHeader] = "true";
+            http.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
         }
         else
         {
@@ -137,7 +140,7 @@ public static partial class GenerationsApi
             LogAccepted(services.Logger, result.GenerationId!, generation.Model, generation.Width, generation.Height);
         }
 
-        return TypedResults.Accepted($"/v1/generations/{result.GenerationId}", GenerationResponse.From(record!));
+        return TypedResults.Accepted($"/v1/generations/{result.GenerationId}", GenerationResponse.From(record));
     }
 
     public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> GetGeneration(
@@ -268,9 +271,6 @@ public static partial class GenerationsApi
 
         return activity;
     }
-
-    private static bool IsValidIdempotencyKey(string key) =>
-        key.Length is >= 1 and <= 100 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 
     private static string Fingerprint(NewGeneration generation)
     {

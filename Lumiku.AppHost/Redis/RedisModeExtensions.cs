@@ -13,6 +13,13 @@ public static class RedisModeExtensions
     public const string ModeKey = "Redis:Mode";
     public const string DataPathKey = "Redis:DataPath";
 
+    /// <summary>
+    /// Durable accepts: the append-only file, fsynced before every write is answered, and no RDB
+    /// snapshots beside it. A 202 is answered after the submit script's write, so it survives a crash
+    /// of the Redis process (docs/reliability.md: what each fsync policy can lose and what it costs).
+    /// </summary>
+    public static readonly string[] PersistenceArgs = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""];
+
     public static IResourceBuilder<IResourceWithConnectionString> AddLumikuRedis(this IDistributedApplicationBuilder builder, string name)
     {
         var (mode, reason) = ChooseMode(builder);
@@ -25,10 +32,11 @@ public static class RedisModeExtensions
 
         if (mode == "container")
         {
-            // Persistence: a data volume, snapshotted every 10 s when anything changed.
+            // AddRedis runs `/bin/sh -c "redis-server ..."` and offers snapshots only (WithPersistence),
+            // so the append-only settings go onto that command line, after Aspire's own arguments.
             return builder.AddRedis(name)
                 .WithDataVolume()
-                .WithPersistence(TimeSpan.FromSeconds(10), keysChangedThreshold: 1);
+                .WithArgs(context => AppendToRedisServerCommand(context.Args, PersistenceArgs));
         }
 
         var redisServer = FindOnPath("redis-server")!;
@@ -51,24 +59,40 @@ public static class RedisModeExtensions
             .WithEndpoint(name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp")
             .WithArgs(context =>
             {
-                // Appendonly with fsync every second: an accepted job survives a Redis restart.
                 context.Args.Add("--bind");
                 context.Args.Add("127.0.0.1");
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--dir");
                 context.Args.Add(dataPath);
-                context.Args.Add("--appendonly");
-                context.Args.Add("yes");
-                context.Args.Add("--appendfsync");
-                context.Args.Add("everysec");
-                context.Args.Add("--save");
-                context.Args.Add("");
+                foreach (var arg in PersistenceArgs)
+                {
+                    context.Args.Add(arg);
+                }
+
                 context.Args.Add("--protected-mode");
                 context.Args.Add("yes");
             })
             .WithHealthCheck(healthCheckKey)
             .ExcludeFromManifest();
+    }
+
+    /// <summary>
+    /// Appends <paramref name="args"/> to the <c>redis-server</c> command the container's shell runs
+    /// (<c>-c "redis-server ..."</c>). Fails loudly if Aspire ever builds the command differently, so
+    /// the container can never start without its persistence settings unnoticed.
+    /// </summary>
+    private static void AppendToRedisServerCommand(IList<object> arguments, IEnumerable<string> args)
+    {
+        var index = arguments.IndexOf("-c") + 1;
+        if (index == 0 || index >= arguments.Count || arguments[index] is not string command || !command.StartsWith("redis-server", StringComparison.Ordinal))
+        {
+            throw new DistributedApplicationException(
+                "The Redis container's arguments are not '-c \"redis-server ...\"' as expected; the append-only settings cannot be added. " +
+                $"Arguments: {string.Join(' ', arguments)}");
+        }
+
+        arguments[index] = command + " " + string.Join(' ', args.Select(a => a.Length == 0 ? "\"\"" : a));
     }
 
     private static (string Mode, string Reason) ChooseMode(IDistributedApplicationBuilder builder)

@@ -8,8 +8,8 @@ public sealed record LedgerEntry(
     string EntryId,
     string Type,
     string? GenerationId,
-    int Amount,
-    int Balance,
+    long Amount,
+    long Balance,
     DateTimeOffset At,
     string? Reason,
-    int? Charged);
+    long? Charged);

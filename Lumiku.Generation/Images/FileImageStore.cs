@@ -82,7 +82,14 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
     {
         foreach (var (extension, _) in Formats)
         {
-            File.Delete(PathOf(generationId, extension, isExtension: true));
+            try
+            {
+                File.Delete(PathOf(generationId, extension, isExtension: true));
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // No folder, no file: an image already gone is deleted (a missing file never throws).
+            }
         }
 
         return Task.CompletedTask;

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace Lumiku.Generation.Redis;
@@ -36,10 +39,48 @@ public static class RedisKeys
     public const string GenerationPrefix = "lumiku:gen:";
 
     public static RedisKey Generation(string id) => GenerationPrefix + id;
-    public static RedisKey Balance(string userId) => "lumiku:credits:" + userId;
-    public static RedisKey Ledger(string userId) => "lumiku:ledger:" + userId;
-    public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + userId;
-    public static RedisKey Idempotency(string userId, string key) => "lumiku:idem:" + userId + ":" + key;
+    public static RedisKey Balance(string userId) => "lumiku:credits:" + KeyPart(userId);
+    public static RedisKey Ledger(string userId) => "lumiku:ledger:" + KeyPart(userId);
+    public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + KeyPart(userId);
+
+    /// <summary>A submit's idempotency key, per user, 24 h.</summary>
+    public static RedisKey Idempotency(string userId, string key) => "lumiku:idem:" + KeyPart(userId) + ":" + key;
+
+    /// <summary>An admin grant's idempotency key, per admin, 24 h.</summary>
+    public static RedisKey GrantIdempotency(string adminId, string key) => "lumiku:grant-idem:" + KeyPart(adminId) + ":" + key;
+
+    /// <summary>
+    /// A user id as it goes into a key name. Ids made only of letters, digits and <c>_ . @ -</c>
+    /// (every id the dev token and the admin grant accept) go in as they are, so existing keys stay
+    /// where they are; any other byte becomes <c>%XX</c> (so <c>%</c> itself is escaped). The result is
+    /// one-to-one and never contains <c>:</c>, so a key made of an id and a suffix cannot be read two
+    /// ways: user <c>a:b</c> with key <c>c</c> and user <c>a</c> with key <c>b:c</c> stay apart.
+    /// </summary>
+    public static string KeyPart(string id)
+    {
+        if (id.AsSpan().IndexOfAnyExcept(SafeKeyCharacters) < 0)
+        {
+            return id;
+        }
+
+        var escaped = new StringBuilder(id.Length * 3);
+        foreach (var b in Encoding.UTF8.GetBytes(id))
+        {
+            if (b < 128 && SafeKeyCharacters.Contains((char)b))
+            {
+                escaped.Append((char)b);
+            }
+            else
+            {
+                escaped.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return escaped.ToString();
+    }
+
+    private static readonly SearchValues<char> SafeKeyCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-");
 
     /// <summary>Channel that carries a generation's status changes (for SSE).</summary>
     public static RedisChannel Events(string id) => RedisChannel.Literal("lumiku:events:" + id);

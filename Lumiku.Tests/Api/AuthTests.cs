@@ -164,9 +164,9 @@ public sealed class AuthTests(LumikuApp app)
         await credits.AssertProblemAsync(HttpStatusCode.Unauthorized);
     }
 
-    private sealed record GrantView(string UserId, int Granted, int Balance);
+    private sealed record GrantView(string UserId, long Granted, long Balance);
 }
 
-public sealed record CreditsView(int Balance, Dictionary<string, int> Prices, List<LedgerView> Ledger);
+public sealed record CreditsView(long Balance, Dictionary<string, int> Prices, List<LedgerView> Ledger);
 
-public sealed record LedgerView(string Type, string? GenerationId, int Amount, int Balance, string? Reason, int? Charged);
+public sealed record LedgerView(string Type, string? GenerationId, long Amount, long Balance, string? Reason, long? Charged);

@@ -92,7 +92,9 @@ public sealed class BadInputTests(LumikuApp app)
         // admin grants
         ["grant of zero"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":0}""", HttpStatusCode.BadRequest, "Amount", Admin: true),
         ["grant negative"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":-50}""", HttpStatusCode.BadRequest, "Amount", Admin: true),
-        ["grant over a million"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":1000001}""", HttpStatusCode.BadRequest, "Amount", Admin: true),
+        ["grant over 10^12"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":1000000000001}""", HttpStatusCode.BadRequest, "Amount", Admin: true),
+        ["grant beyond 64 bits"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":99999999999999999999}""", HttpStatusCode.BadRequest, Admin: true),
+        ["grant with an Idempotency-Key with spaces"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":5}""", HttpStatusCode.BadRequest, Admin: true, IdempotencyKey: "not a valid key"),
         ["grant amount a string"] = new("POST", "/v1/admin/credits", """{"userId":"alice","amount":"lots"}""", HttpStatusCode.BadRequest, Admin: true),
         ["grant without a user"] = new("POST", "/v1/admin/credits", """{"amount":10}""", HttpStatusCode.BadRequest, "UserId", Admin: true),
         ["grant to a user id with spaces"] = new("POST", "/v1/admin/credits", """{"userId":"alice smith","amount":10}""", HttpStatusCode.BadRequest, "UserId", Admin: true),

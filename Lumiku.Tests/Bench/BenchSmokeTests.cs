@@ -18,6 +18,14 @@ public sealed class BenchSmokeTests
     ];
 
     [Fact]
+    public void RedisAppendFsync_DefaultsToWhatTheAppHostRuns_AndTakesOnlyRedisPolicies()
+    {
+        Assert.Equal("always", BenchOptions.Parse([]).RedisAppendFsync);
+        Assert.Equal("everysec", BenchOptions.Parse(["--scenario", "accept-only", "--redis-appendfsync", "everysec"]).RedisAppendFsync);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--redis-appendfsync", "sometimes"]));
+    }
+
+    [Fact]
     public async Task Smoke_EveryJobSucceeds_AndTheJsonHasEveryFigure()
     {
         var options = BenchOptions.Parse(["--smoke", "--quiet"]);

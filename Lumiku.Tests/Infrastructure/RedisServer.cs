@@ -43,10 +43,11 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the server (again) on the same port and data folder; waits until it answers PING and has
-    /// loaded its data, unless <paramref name="waitUntilLoaded"/> is false (a test of a Redis still LOADING).
+    /// Starts the server (again) on the same port and data folder; waits until it answers PING with
+    /// its data loaded, or with <paramref name="waitUntilLoaded"/> false only until it accepts
+    /// connections (it may still answer LOADING). <paramref name="extraArguments"/> go last.
     /// </summary>
-    public async Task StartAgainAsync(bool waitUntilLoaded = true)
+    public async Task StartAgainAsync(IEnumerable<string>? extraArguments = null, bool waitUntilLoaded = true)
     {
         var start = new ProcessStartInfo("redis-server")
         {
@@ -60,18 +61,24 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in extraArguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        if (!waitUntilLoaded)
-        {
-            return;
-        }
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
+            if (!waitUntilLoaded && await PingReplyAsync() is not null)
+            {
+                return;
+            }
+
             try
             {
                 using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500,allowAdmin=true");
@@ -91,6 +98,36 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>True while the server answers LOADING (it is reading its AOF or snapshot after a start).</summary>
+    public async Task<bool> IsLoadingAsync() => (await PingReplyAsync())?.StartsWith("-LOADING", StringComparison.Ordinal) == true;
+
+    /// <summary>The first line of the server's answer to PING over a plain socket, or null when nothing listens or answers within 2 s.</summary>
+    private async Task<string?> PingReplyAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
+            await using var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
+            using var reader = new StreamReader(stream);
+            return await reader.ReadLineAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -30,6 +30,15 @@ public sealed class ManifestTests
                 Assert.True((bool?)resources[secret]?["inputs"]?["value"]?["secret"], $"{secret} must be a secret parameter");
             }
 
+            // Durable accepts: the container Redis keeps an append-only file, fsynced on every write,
+            // on a volume (not a snapshot every few seconds).
+            var redis = resources["redis"]!;
+            var command = (string?)redis["args"]!.AsArray().Last();
+            Assert.StartsWith("redis-server ", command);
+            Assert.Contains("--appendonly yes --appendfsync always", command, StringComparison.Ordinal);
+            Assert.EndsWith("--save \"\"", command, StringComparison.Ordinal);
+            Assert.Equal("/data", (string?)Assert.Single(redis["volumes"]!.AsArray())!["target"]);
+
             Assert.Equal("{huggingface-token.value}", (string?)resources["worker"]!["env"]!["Flux__Token"]);
             Assert.Equal("{jwt-signing-key.value}", (string?)resources["api"]!["env"]!["Jwt__SigningKey"]);
             Assert.True((bool?)resources["api"]!["bindings"]!["http"]!["external"]);

@@ -106,11 +106,11 @@ public sealed class BenchCluster : IAsyncDisposable
         var redisPort = NextPort();
         List<string> redisArgs = ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", TempDirectory, "--save", ""];
         redisArgs.AddRange(options.RedisPersistence == "aof"
-            ? ["--appendonly", "yes", "--appendfsync", "everysec"]
+            ? ["--appendonly", "yes", "--appendfsync", options.RedisAppendFsync]
             : ["--appendonly", "no"]);
         Redis = Add(ServiceProcess.Start("redis", options.RedisServer, redisArgs, TempDirectory, Path.Combine(TempDirectory, "redis.log"), redisPort, []));
         await Redis.WaitListeningAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
-        _log($"redis-server on {redisPort} (persistence {options.RedisPersistence}), temp {TempDirectory}");
+        _log($"redis-server on {redisPort} (persistence {options.RedisPersistence}{(options.RedisPersistence == "aof" ? ", appendfsync " + options.RedisAppendFsync : "")}), temp {TempDirectory}");
 
         var redis = $"127.0.0.1:{redisPort}";
         var starter = options.StarterGrant.ToString(CultureInfo.InvariantCulture);

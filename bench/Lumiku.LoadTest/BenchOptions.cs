@@ -67,8 +67,13 @@ public sealed record BenchOptions
     public string? ServicesDirectory { get; init; }
     /// <summary><c>dotnet publish</c> the services (Release, ReadyToRun, as the containers ship) into the temp folder first.</summary>
     public bool Publish { get; init; }
-    /// <summary><c>aof</c> (appendonly, fsync every second, no RDB) or <c>none</c>.</summary>
+    /// <summary><c>aof</c> (appendonly, no RDB) or <c>none</c>.</summary>
     public string RedisPersistence { get; init; } = "aof";
+    /// <summary>
+    /// The AOF's fsync policy with <c>aof</c>: <c>always</c> (what the AppHost runs: a 202 survives a
+    /// crash of the Redis process), <c>everysec</c> (before issue 12) or <c>no</c>.
+    /// </summary>
+    public string RedisAppendFsync { get; init; } = "always";
     /// <summary>Overrides <c>Logging__LogLevel__Default</c> on every service; null keeps their appsettings.</summary>
     public string? LogLevel { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
@@ -115,7 +120,9 @@ public sealed record BenchOptions
           --publish                  dotnet publish the services (ReadyToRun, as the containers ship them)
                                      into bench/.publish and run those (about a minute)
           --services-dir DIR         run DIR/<Project>/<Project>.dll (published outputs) instead of bin/
-          --redis-persistence aof|none   (default aof: --appendonly yes --appendfsync everysec --save "")
+          --redis-persistence aof|none   (default aof: --appendonly yes --save "")
+          --redis-appendfsync always|everysec|no   the AOF's fsync policy (default always, as the AppHost
+                                     runs Redis; everysec was the setting before issue 12)
           --redis-server PATH        (default redis-server on PATH)
           --images-dir PATH          where the run's image folder goes (default /dev/shm when present,
                                      else the temp folder; see docs/performance.md on ext4)
@@ -190,6 +197,7 @@ public sealed record BenchOptions
                 "--redis-server" => options with { RedisServer = Value() },
                 "--images-dir" => options with { ImagesRoot = Value() },
                 "--redis-persistence" => options with { RedisPersistence = Value() is "aof" or "none" ? args[i] : throw new ArgumentException("--redis-persistence is aof or none.") },
+                "--redis-appendfsync" => options with { RedisAppendFsync = Value() is "always" or "everysec" or "no" ? args[i] : throw new ArgumentException("--redis-appendfsync is always, everysec or no.") },
                 "--log-level" => options with { LogLevel = Value() },
                 "--timeout-seconds" => options with { Timeout = TimeSpan.FromSeconds(Math.Max(1, Int())) },
                 "--keep-temp" => options with { KeepTemp = true },

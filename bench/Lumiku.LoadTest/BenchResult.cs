@@ -26,6 +26,8 @@ public sealed record BenchResult
     public required int Side { get; init; }
     public required int Users { get; init; }
     public required string RedisPersistence { get; init; }
+    /// <summary>The AOF's fsync policy (always, everysec, no); null in runs recorded before the option existed.</summary>
+    public string? RedisAppendFsync { get; init; }
     /// <summary>Workers were frozen while the measured jobs were submitted (scenario accept-only).</summary>
     public bool HoldWorkers { get; init; }
     /// <summary>The workers ran under <c>nice -n</c> this value.</summary>

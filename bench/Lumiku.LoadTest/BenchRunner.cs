@@ -96,6 +96,7 @@ public static class BenchRunner
             Side = options.Side,
             Users = options.Users,
             RedisPersistence = options.RedisPersistence,
+            RedisAppendFsync = options.RedisPersistence == "aof" ? options.RedisAppendFsync : null,
             ImagesDirectory = cluster.ImagesDirectory,
             Accepted = phase.Accepted,
             AcceptedPerSec = Round(phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6)),
