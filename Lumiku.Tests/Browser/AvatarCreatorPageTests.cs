@@ -170,21 +170,35 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         var (context, page) = await OpenAsync(new ViewportSize { Width = 1280, Height = 900 });
         await using var _ = context;
         await ChromiumFixture.SignInAsync(page, LumikuAppFixture.NewUser("unlucky"));
+        await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100");
 
-        // The emulator does not fail on demand: the page gets the failed event the api sends after a provider failure.
-        await page.RouteAsync("**/v1/generations/*/events*", route => route.FulfillAsync(new RouteFulfillOptions
+        // The real emulator refuses FLUX.1-schnell (a final 400: no retry, no fallback from schnell),
+        // switched on through its fault knobs for this test only: the app is shared by the collection.
+        using var emulator = new HttpClient { BaseAddress = app.App.GetEndpoint("inference", "http") };
+        using (var set = await emulator.PutAsJsonAsync("/faults", new { DeniedModels = "black-forest-labs/FLUX.1-schnell" }, TestContext.Current.CancellationToken))
         {
-            Status = 200,
-            ContentType = "text/event-stream",
-            Body = Event("processing", Generation("processing", null))
-                + Event("failed", Generation("failed", new { code = "provider_unavailable", category = "ai_provider", message = "The model is overloaded" })),
-        }));
-        await page.GetByLabel("Describe your avatar").FillAsync("A portrait of a sailor in a storm");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Generate" }).ClickAsync();
+            set.EnsureSuccessStatusCode();
+        }
 
-        await Assertions.Expect(page.GetByTestId("error")).ToHaveTextAsync(
-            "The image provider could not make this avatar (The model is overloaded). Your 10 credits were refunded.");
-        await ChromiumFixture.ScreenshotAsync(page, "provider-failure");
+        try
+        {
+            await page.GetByLabel("Describe your avatar").FillAsync("A portrait of a sailor in a storm");
+            await page.GetByLabel("Size").SelectOptionAsync("512x512");
+            await page.GetByLabel("Model").SelectOptionAsync("flux-schnell");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Generate" }).ClickAsync();
+
+            await Assertions.Expect(page.GetByTestId("error")).ToHaveTextAsync(
+                new System.Text.RegularExpressions.Regex(@"^The image provider could not make this avatar \(.*Model access denied.*\)\. Your 5 credits were refunded\.$"),
+                new() { Timeout = 60_000 });
+            await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100", Slow);
+            await Assertions.Expect(page.GetByTestId("gallery").Locator("li")).ToHaveCountAsync(0);
+            await ChromiumFixture.ScreenshotAsync(page, "provider-failure");
+        }
+        finally
+        {
+            using var reset = await emulator.DeleteAsync("/faults", TestContext.Current.CancellationToken);
+            reset.EnsureSuccessStatusCode();
+        }
     }
 
     [Fact]
@@ -286,21 +300,4 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
 
     private Task<(IBrowserContext Context, IPage Page)> OpenAsync(ViewportSize viewport) =>
         chromium.OpenAsync(app.App.GetEndpoint("api", "http"), viewport);
-
-    private static string Event(string type, object data) => $"event: {type}\ndata: {JsonSerializer.Serialize(data)}\n\n";
-
-    private static object Generation(string status, object? error) => new
-    {
-        id = "0123456789abcdef0123456789abcdef",
-        status,
-        prompt = "A stubbed portrait",
-        width = 512,
-        height = 512,
-        model = "flux-dev",
-        modelUsed = (string?)null,
-        fellBack = false,
-        cost = new { reserved = 10, charged = 0, refunded = status == "failed" ? 10 : 0 },
-        error,
-        imageUrl = (string?)null,
-    };
 }
