@@ -54,6 +54,10 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.Seed, request.Seed?.ToString(CultureInfo.InvariantCulture));
         AddIfPresent(args, F.Name, request.Name);
         AddIfPresent(args, F.PresetId, request.PresetId);
+        AddIfPresent(args, F.Webhook, request.Webhook);
+        AddIfPresent(args, F.WebhookEvents, request.Webhook is null ? null : request.WebhookEvents);
+        AddIfPresent(args, F.TraceParent, traceParent);
+        AddIfPresent(args, F.TraceState, traceState);
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,
@@ -94,6 +98,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         Model = request.Model,
         Name = NullIfEmpty(request.Name),
         PresetId = NullIfEmpty(request.PresetId),
+        Webhook = NullIfEmpty(request.Webhook),
+        WebhookEvents = request.Webhook is null ? null : NullIfEmpty(request.WebhookEvents),
         Reserved = price,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(createdAtMs),
     };
