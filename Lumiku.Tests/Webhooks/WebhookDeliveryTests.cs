@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
+using Lumiku.Generation.Webhooks;
 using Lumiku.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
 using static Lumiku.Tests.Webhooks.WebhookFixture;
 
 namespace Lumiku.Tests.Webhooks;
@@ -94,5 +99,48 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
 
         using var response = await stranger.GetAsync($"/v1/generations/{id}/webhook-deliveries", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SecretRotation_BothSecretsSignDuringTheOverlap_OnlyTheNewOneAfter()
+    {
+        // During the overlap: rotated through the api just now (24 h overlap).
+        var during = LumikuAppFixture.NewUser();
+        using var a = fixture.ClientFor(during);
+        var oldA = await SecretAsync(a);
+        using var rotate = await a.PostAsync("/v1/webhooks/secret/rotate", null, TestContext.Current.CancellationToken);
+        rotate.EnsureSuccessStatusCode();
+        var rotated = await rotate.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var newA = rotated.GetProperty("secret").GetString()!;
+        Assert.NotEqual(oldA, newA);
+        Assert.Equal(newA, await SecretAsync(a));
+        Assert.True(rotated.GetProperty("previousValidUntil").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(23));
+
+        var urlA = fixture.Receiver.NewUrl();
+        var idA = await SubmitAsync(a, urlA);
+        await WaitUntilSettledAsync(a, idA, 1);
+        var signedBoth = Assert.Single(fixture.Receiver.At(urlA));
+        Assert.Equal(2, signedBoth.Signature.Split(' ').Length);
+        Assert.True(signedBoth.VerifiesWith(oldA), "the old secret no longer verifies during the overlap");
+        Assert.True(signedBoth.VerifiesWith(newA), "the new secret does not verify");
+
+        // After the overlap: a rotation made 25 h ago (the same secrets store, on a clock set back).
+        var after = LumikuAppFixture.NewUser();
+        using var b = fixture.ClientFor(after);
+        var oldB = await SecretAsync(b);
+        await using (var redis = await fixture.Bed.ConnectAsync())
+        {
+            var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-25));
+            await new WebhookSecrets(redis, Options.Create(new WebhookOptions()), past).RotateAsync(after);
+        }
+
+        var newB = await SecretAsync(b);
+        var urlB = fixture.Receiver.NewUrl();
+        var idB = await SubmitAsync(b, urlB);
+        await WaitUntilSettledAsync(b, idB, 1);
+        var signedNew = Assert.Single(fixture.Receiver.At(urlB));
+        Assert.Single(signedNew.Signature.Split(' '));
+        Assert.True(signedNew.VerifiesWith(newB), "the new secret does not verify");
+        Assert.False(signedNew.VerifiesWith(oldB), "the old secret still verifies after the overlap");
     }
 }

@@ -82,17 +82,28 @@ public sealed record ReceivedWebhook(string Path, string Body, HeaderDictionary 
 
     public string Type => Json.GetProperty("type").GetString()!;
 
-    /// <summary>Whether a receiver holding <paramref name="secret"/> accepts it (the StandardWebhooks package decides).</summary>
-    public bool VerifiesWith(string secret)
+    /// <summary>
+    /// Whether a receiver holding <paramref name="secret"/> accepts it (the StandardWebhooks package
+    /// decides). Each signature of the header is offered on its own: the spec has receivers accept any
+    /// one that matches, but the package's 1.1.2 Verify stops before the last of several.
+    /// </summary>
+    public bool VerifiesWith(string secret) => Signature.Split(' ').Any(signature =>
     {
+        var headers = new HeaderDictionary();
+        foreach (var (key, value) in Headers)
+        {
+            headers[key] = value;
+        }
+
+        headers["webhook-signature"] = signature;
         try
         {
-            new StandardWebhook(secret).Verify(Body, Headers);
+            new StandardWebhook(secret).Verify(Body, headers);
             return true;
         }
         catch (WebhookVerificationException)
         {
             return false;
         }
-    }
+    });
 }
