@@ -94,6 +94,9 @@ public sealed class WebhookStore(IConnectionMultiplexer redis)
     public async Task<int> PromoteDueAsync(DateTimeOffset now, int max) =>
         (int)await Db.ScriptEvaluateAsync(LuaScripts.WebhookPromote, [RedisKeys.WebhookDelayed, RedisKeys.WebhookOutbox], [now.ToUnixTimeMilliseconds(), max]).ConfigureAwait(false);
 
+    /// <summary>Trims outbox entries every sender is done with; see <see cref="GenerationStore.TrimAcknowledgedAsync"/>.</summary>
+    public Task<long> TrimAcknowledgedAsync() => StreamTrimming.TrimAcknowledgedAsync(Db, RedisKeys.WebhookOutbox, RedisKeys.WebhookSenders);
+
     /// <summary>A generation's deliveries in event order.</summary>
     public async Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string generationId)
     {
