@@ -143,4 +143,29 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
         Assert.True(signedNew.VerifiesWith(newB), "the new secret does not verify");
         Assert.False(signedNew.VerifiesWith(oldB), "the old secret still verifies after the overlap");
     }
+
+    [Fact]
+    public async Task EachDelivery_IsASpanInTheJobsTrace_AndCounted()
+    {
+        using var client = fixture.ClientFor(LumikuAppFixture.NewUser());
+        var id = await SubmitAsync(client, fixture.Receiver.NewUrl());
+        await WaitUntilSettledAsync(client, id, 1);
+        string traceParent;
+        await using (var redis = await fixture.Bed.ConnectAsync())
+        {
+            traceParent = (await WorkerTestBed.Store(redis).GetAsync(id))!.TraceParent!;
+        }
+
+        var telemetry = new ExportedTelemetry(fixture.TelemetryPath);
+        var span = await telemetry.WaitForSpanAsync(s => s.Name == "webhook succeeded" && s.Tag("lumiku.generation.id") == id);
+        var parts = traceParent.Split('-');
+        Assert.Equal(parts[1], span.TraceId);
+        Assert.Equal(parts[2], span.ParentSpanId);
+        Assert.Equal("Client", span.Kind);
+        Assert.Equal("200", span.Tag("http.response.status_code"));
+        Assert.Equal($"msg_{id}_1", span.Tag("lumiku.webhook.id"));
+        await WorkerTestBed.WaitUntilAsync(
+            () => Task.FromResult(telemetry.Metrics().Any(m => m.Name == "lumiku.webhooks.sent" && m.Tags.GetValueOrDefault("event") == "succeeded" && m.Value > 0)),
+            TimeSpan.FromSeconds(60));
+    }
 }

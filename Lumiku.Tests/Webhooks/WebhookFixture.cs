@@ -24,11 +24,18 @@ public sealed class WebhookFixture : IAsyncLifetime
 
     public WebhookReceiver Receiver { get; private set; } = null!;
 
+    /// <summary>Where the worker writes its spans and metrics (JSON lines).</summary>
+    public string TelemetryPath { get; } = Path.Combine(Path.GetTempPath(), "lumiku-webhook-telemetry-" + Guid.NewGuid().ToString("N"));
+
     public async ValueTask InitializeAsync()
     {
         Bed = await WorkerTestBed.StartAsync();
         await Bed.StartEmulatorAsync();
-        await Bed.StartWorkerAsync("webhook-worker", extra: new(WorkerWebhookSettings) { ["Webhooks__AllowPrivateNetworks"] = "true" });
+        await Bed.StartWorkerAsync("webhook-worker", extra: new(WorkerWebhookSettings)
+        {
+            ["Webhooks__AllowPrivateNetworks"] = "true",
+            ["Telemetry__ExportPath"] = TelemetryPath,
+        });
         Api = CreateApi(Bed.Redis.ConnectionString, allowPrivateNetworks: true);
         Receiver = await WebhookReceiver.StartAsync();
     }
@@ -80,5 +87,9 @@ public sealed class WebhookFixture : IAsyncLifetime
         await Receiver.DisposeAsync();
         await Api.DisposeAsync();
         await Bed.DisposeAsync();
+        if (Directory.Exists(TelemetryPath))
+        {
+            Directory.Delete(TelemetryPath, recursive: true);
+        }
     }
 }

@@ -35,12 +35,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(http.Request.Body);
             var body = await reader.ReadToEndAsync();
-            var headers = new HeaderDictionary();
-            foreach (var (key, value) in http.Request.Headers)
-            {
-                headers[key] = value;
-            }
-
+            var headers = ReceivedWebhook.Copy(http.Request.Headers);
             var path = http.Request.Path.Value!;
             int earlier;
             int status;
@@ -89,12 +84,7 @@ public sealed record ReceivedWebhook(string Path, string Body, HeaderDictionary 
     /// </summary>
     public bool VerifiesWith(string secret) => Signature.Split(' ').Any(signature =>
     {
-        var headers = new HeaderDictionary();
-        foreach (var (key, value) in Headers)
-        {
-            headers[key] = value;
-        }
-
+        var headers = Copy(Headers);
         headers["webhook-signature"] = signature;
         try
         {
@@ -106,4 +96,15 @@ public sealed record ReceivedWebhook(string Path, string Body, HeaderDictionary 
             return false;
         }
     });
+
+    public static HeaderDictionary Copy(IHeaderDictionary headers)
+    {
+        var copy = new HeaderDictionary();
+        foreach (var (key, value) in headers)
+        {
+            copy[key] = value;
+        }
+
+        return copy;
+    }
 }
