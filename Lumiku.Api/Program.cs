@@ -24,6 +24,7 @@ app.MapGenerationsApi();
 app.MapAvatarsApi();
 app.MapPresetsApi();
 app.MapCreditsApi();
+app.MapWebhooksApi();
 
 if (app.Environment.IsDevelopment())
 {

@@ -33,6 +33,12 @@ public sealed record GenerationRecord
     public int Attempts { get; init; }
     /// <summary>Times the job was put back to wait after the provider said "later" (429, 503, timeout).</summary>
     public int Deferrals { get; init; }
+    /// <summary>Where status changes are delivered (Standard Webhooks), and which (<see cref="WebhookEvents"/>, space-separated).</summary>
+    public string? Webhook { get; init; }
+    public string? WebhookEvents { get; init; }
+    /// <summary>The job's trace context (W3C), for spans that belong to the job's trace.</summary>
+    public string? TraceParent { get; init; }
+    public string? TraceState { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
@@ -66,6 +72,10 @@ public sealed record GenerationRecord
         public const string ImageBytes = "imageBytes";
         public const string Attempts = "attempts";
         public const string Deferrals = "deferrals";
+        public const string Webhook = "webhook";
+        public const string WebhookEvents = "webhookEvents";
+        public const string TraceParent = "traceparent";
+        public const string TraceState = "tracestate";
         public const string CreatedAt = "createdAt";
         public const string StartedAt = "startedAt";
         public const string CompletedAt = "completedAt";
@@ -126,6 +136,10 @@ public sealed record GenerationRecord
             ImageBytes = Long(Fields.ImageBytes) ?? 0,
             Attempts = Int(Fields.Attempts),
             Deferrals = Int(Fields.Deferrals),
+            Webhook = Str(Fields.Webhook),
+            WebhookEvents = Str(Fields.WebhookEvents),
+            TraceParent = Str(Fields.TraceParent),
+            TraceState = Str(Fields.TraceState),
             CreatedAt = Time(Fields.CreatedAt) ?? DateTimeOffset.UnixEpoch,
             StartedAt = Time(Fields.StartedAt),
             CompletedAt = Time(Fields.CompletedAt),

@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Lumiku.Generation.Credits;
 using Lumiku.Generation.Images;
 using Lumiku.Generation.Redis;
+using Lumiku.Generation.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,7 +10,7 @@ using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>Registers the shared Redis data model: connection, store, credits and image store (files or blob, <c>Storage:Mode</c>).</summary>
+/// <summary>Registers the shared Redis data model: connection, store, credits, webhook outbox and secrets, and image store (files or blob, <c>Storage:Mode</c>).</summary>
 public static class GenerationServiceExtensions
 {
     public static TBuilder AddGenerationStore<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -34,8 +35,19 @@ public static class GenerationServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // Development allows http and private-network webhooks unless configuration says otherwise
+        // (this Configure runs before the binding, so explicit settings win).
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<WebhookOptions>()
+            .Configure(o => o.AllowHttp = o.AllowPrivateNetworks = development)
+            .BindConfiguration(WebhookOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Lumiku.Generation.GenerationStore>();
+        builder.Services.AddSingleton<WebhookStore>();
+        builder.Services.AddSingleton<WebhookSecrets>();
         builder.AddImageStore();
         return builder;
     }

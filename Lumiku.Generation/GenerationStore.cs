@@ -56,6 +56,10 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.Seed, request.Seed?.ToString(CultureInfo.InvariantCulture));
         AddIfPresent(args, F.Name, request.Name);
         AddIfPresent(args, F.PresetId, request.PresetId);
+        AddIfPresent(args, F.Webhook, request.Webhook);
+        AddIfPresent(args, F.WebhookEvents, request.Webhook is null ? null : request.WebhookEvents);
+        AddIfPresent(args, F.TraceParent, traceParent);
+        AddIfPresent(args, F.TraceState, traceState);
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,
@@ -96,6 +100,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         Model = request.Model,
         Name = NullIfEmpty(request.Name),
         PresetId = NullIfEmpty(request.PresetId),
+        Webhook = NullIfEmpty(request.Webhook),
+        WebhookEvents = request.Webhook is null ? null : NullIfEmpty(request.WebhookEvents),
         Reserved = price,
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(createdAtMs),
     };
@@ -219,25 +225,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     /// pending entry and its last delivered one. Undelivered and unacknowledged work is never
     /// dropped. Returns the number of entries removed.
     /// </summary>
-    public async Task<long> TrimAcknowledgedAsync()
-    {
-        var db = Db;
-        var groups = await db.StreamGroupInfoAsync(RedisKeys.Stream).ConfigureAwait(false);
-        var group = groups.FirstOrDefault(g => g.Name == RedisKeys.ConsumerGroup);
-        if (group.Name is null || group.LastDeliveredId is null)
-        {
-            return 0;
-        }
-
-        var safe = StreamId.Parse(group.LastDeliveredId);
-        var pending = await db.StreamPendingAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup).ConfigureAwait(false);
-        if (pending.PendingMessageCount > 0 && StreamId.Parse(pending.LowestPendingMessageId!) is var lowest && lowest < safe)
-        {
-            safe = lowest;
-        }
-
-        return safe == default ? 0 : await db.StreamTrimByMinIdAsync(RedisKeys.Stream, safe.ToString()).ConfigureAwait(false);
-    }
+    public Task<long> TrimAcknowledgedAsync() => StreamTrimming.TrimAcknowledgedAsync(Db, RedisKeys.Stream, RedisKeys.ConsumerGroup);
 
     /// <summary>Rename a generation of <paramref name="userId"/>; false when it is not theirs (or gone).</summary>
     public async Task<bool> RenameAsync(string generationId, string userId, string? name)

@@ -1,6 +1,11 @@
+using System.Text.Json.Serialization;
+
 namespace Lumiku.Generation;
 
-/// <summary>A validated generation request, ready to be queued.</summary>
+/// <summary>
+/// A validated generation request, ready to be queued. The webhook fields are left out of JSON when
+/// null, so idempotency fingerprints of requests without a webhook keep their earlier bytes.
+/// </summary>
 public sealed record NewGeneration(
     string UserId,
     string Prompt,
@@ -10,7 +15,9 @@ public sealed record NewGeneration(
     long? Seed,
     string Model,
     string? Name = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Webhook = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? WebhookEvents = null);
 
 /// <summary>How a submit ended.</summary>
 public enum SubmitOutcome

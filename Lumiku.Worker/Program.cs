@@ -14,6 +14,7 @@ builder.AddGenerationStore();
 builder.AddFluxClient();
 builder.AddFluxFallbackTracing();
 builder.AddGenerationConsumer();
+builder.AddWebhookDelivery();
 
 var app = builder.Build();
 

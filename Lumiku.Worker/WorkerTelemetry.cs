@@ -27,6 +27,10 @@ public sealed class WorkerTelemetry : IDisposable
         Deferrals = _meter.CreateCounter<long>("lumiku.generations.deferred", "{generation}", "Jobs put back to queued without counting a delivery (breaker open, provider said later), by error.");
         DeadLetters = _meter.CreateCounter<long>("lumiku.generations.dead_letters", "{entry}", "Stream entries moved to the dead-letter stream.");
         CreditsCharged = _meter.CreateCounter<long>("lumiku.credits.charged", "{credit}", "Credits charged for delivered avatars, by model.");
+        WebhooksSent = _meter.CreateCounter<long>("lumiku.webhooks.sent", "{event}", "Webhook events delivered (a 2xx answer), by event type.");
+        WebhooksRetried = _meter.CreateCounter<long>("lumiku.webhooks.retried", "{attempt}", "Failed webhook attempts with a retry scheduled, by event type.");
+        WebhooksFailed = _meter.CreateCounter<long>("lumiku.webhooks.failed", "{event}", "Webhook events given up after the last retry, by event type.");
+        WebhooksDisabled = _meter.CreateCounter<long>("lumiku.webhooks.disabled", "{event}", "Webhook events answered 410 Gone: the generation's webhook sends no more, by event type.");
         JobsInFlight = _meter.CreateUpDownCounter<long>("lumiku.worker.jobs_in_flight", "{job}", "Jobs this worker is processing right now.");
         _meter.CreateObservableGauge("lumiku.queue.length", () => Volatile.Read(ref _queueLength), "{entry}", "Entries in the generation stream (acknowledged ones until trimmed).");
         _meter.CreateObservableGauge("lumiku.queue.pending", () => Volatile.Read(ref _queuePending), "{entry}", "Entries delivered to a consumer and not yet acknowledged.");
@@ -57,6 +61,10 @@ public sealed class WorkerTelemetry : IDisposable
     public Counter<long> Refunds { get; }
     public Counter<long> DeadLetters { get; }
     public Counter<long> Deferrals { get; }
+    public Counter<long> WebhooksSent { get; }
+    public Counter<long> WebhooksRetried { get; }
+    public Counter<long> WebhooksFailed { get; }
+    public Counter<long> WebhooksDisabled { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Lumiku.Api.Presets;
 using Lumiku.Generation;
+using Lumiku.Generation.Webhooks;
 
 namespace Lumiku.Api.Apis;
 
@@ -21,6 +22,7 @@ public sealed class CreateGenerationRequest
     public const int MaxSide = 1440;
     public const int SideStep = 16;
     public const int DefaultSide = 1024;
+    public const int MaxWebhookLength = 2000;
 
     private string? _prompt;
     private string? _negativePrompt;
@@ -51,11 +53,19 @@ public sealed class CreateGenerationRequest
     [StringLength(MaxNameLength)] // for the OpenAPI schema; enforced in Validate
     public string? Name { get; init; }
 
+    /// <summary>An absolute <c>https</c> URL (<c>http</c> in Development) that gets the generation's status changes, signed.</summary>
+    [StringLength(MaxWebhookLength)] // for the OpenAPI schema; enforced in Validate
+    public string? Webhook { get; init; }
+
+    /// <summary>Which changes the webhook gets: queued, processing, succeeded, failed, canceled, aborted; default the terminal ones.</summary>
+    public string[]? WebhookEvents { get; init; }
+
     /// <summary>
     /// Every broken rule, by property name (the shape of a validation problem's <c>errors</c>), or
     /// null when the request is valid. Keeps the normalized prompts for <see cref="ToNewGeneration"/>.
+    /// The webhook's addresses are checked apart (<see cref="WebhookAddressPolicy.CheckAsync"/>): that needs DNS.
     /// </summary>
-    public Dictionary<string, string[]>? Validate()
+    public Dictionary<string, string[]>? Validate(bool allowHttpWebhook = false)
     {
         Dictionary<string, string[]>? errors = null;
         void Error(string field, string message)
@@ -131,6 +141,30 @@ public sealed class CreateGenerationRequest
             Error(nameof(Name), "The name must not contain control characters.");
         }
 
+        if (Webhook is not null)
+        {
+            if (Webhook.Length > MaxWebhookLength || !Uri.TryCreate(Webhook, UriKind.Absolute, out var url))
+            {
+                Error(nameof(Webhook), $"The webhook must be an absolute URL of at most {MaxWebhookLength} characters.");
+            }
+            else if (WebhookAddressPolicy.CheckShape(url, allowHttpWebhook) is { } problem)
+            {
+                Error(nameof(Webhook), problem);
+            }
+        }
+
+        if (WebhookEvents is not null)
+        {
+            if (Webhook is null)
+            {
+                Error(nameof(WebhookEvents), "Webhook events need a webhook.");
+            }
+            else if (WebhookEvents.Length == 0 || WebhookEvents.Any(e => !WebhookEventTypes.All.Contains(e)))
+            {
+                Error(nameof(WebhookEvents), $"The webhook events must be one or more of: {string.Join(", ", WebhookEventTypes.All)}.");
+            }
+        }
+
         return errors;
     }
 
@@ -185,6 +219,8 @@ public sealed class CreateGenerationRequest
             Seed,
             FluxModels.Resolve(Model)!,
             Name?.Trim() is { Length: > 0 } name ? name : null,
-            preset?.Id);
+            preset?.Id,
+            Webhook,
+            Webhook is null ? null : WebhookEventTypes.Encode(WebhookEvents));
     }
 }

@@ -8,8 +8,10 @@ using Lumiku.Api.Auth;
 using Lumiku.Api.RateLimiting;
 using Lumiku.Generation;
 using Lumiku.Generation.Redis;
+using Lumiku.Generation.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Lumiku.Api.Apis;
@@ -66,11 +68,18 @@ public static partial class GenerationsApi
         [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
         ClaimsPrincipal user,
         HttpContext http,
-        [AsParameters] GenerationServices services)
+        [AsParameters] GenerationServices services,
+        IOptions<WebhookOptions> webhooks)
     {
-        if (request.Validate() is { } errors)
+        if (request.Validate(webhooks.Value.AllowHttp) is { } errors)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (request.Webhook is not null
+            && await WebhookAddressPolicy.CheckAsync(new Uri(request.Webhook), webhooks.Value.AllowHttp, webhooks.Value.AllowPrivateNetworks, http.RequestAborted) is { } refused)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [nameof(request.Webhook)] = [refused] });
         }
 
         if (idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))

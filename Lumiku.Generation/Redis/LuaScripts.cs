@@ -35,6 +35,16 @@ internal static class LuaScripts
 
     public static string PromoteDue => Load("promote-due.lua");
 
+    public static string WebhookRotate => Load("webhook-rotate.lua");
+
+    public static string WebhookBegin => Load("webhook-begin.lua");
+
+    public static string WebhookSettle => Load("webhook-settle.lua");
+
+    public static string WebhookRetry => Load("webhook-retry.lua");
+
+    public static string WebhookPromote => Load("webhook-promote.lua");
+
     /// <summary>The script in <paramref name="file"/>, with the prelude when it asks for it; read once.</summary>
     public static string Load(string file) => Loaded.GetOrAdd(file, static name =>
     {

@@ -86,6 +86,27 @@ public static class RedisKeys
     public static RedisChannel Events(string id) => RedisChannel.Literal("lumiku:events:" + id);
     public const string EventsPrefix = "lumiku:events:";
 
+    /// <summary>
+    /// The webhook outbox: one entry per event to deliver (<c>gen</c>, <c>event</c> JSON), appended by
+    /// the prelude's <c>webhook</c> helper in the script that makes the change (the literal lives there).
+    /// </summary>
+    public const string WebhookOutbox = "lumiku:webhooks";
+
+    /// <summary>The worker's consumer group on <see cref="WebhookOutbox"/>.</summary>
+    public const string WebhookSenders = "webhook-senders";
+
+    /// <summary>Webhook events waiting for their next attempt (a sorted set: event JSON by due time in Unix ms).</summary>
+    public static readonly RedisKey WebhookDelayed = "lumiku:webhooks:delayed";
+
+    /// <summary>
+    /// A generation's webhook deliveries (a hash): each event's state by its sequence number, <c>done</c>
+    /// (the last settled), <c>parked:n</c> (an event waiting for its predecessor), <c>disabled</c> (after a 410).
+    /// </summary>
+    public static RedisKey WebhookDeliveries(string generationId) => "lumiku:webhooks:gen:" + generationId;
+
+    /// <summary>A user's webhook signing secret (a hash: current, previous, previousUntil).</summary>
+    public static RedisKey WebhookSecret(string userId) => "lumiku:webhook-secret:" + KeyPart(userId);
+
     /// <summary>Fields of a stream entry.</summary>
     public static class StreamFields
     {

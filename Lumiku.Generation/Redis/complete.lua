@@ -20,4 +20,5 @@ redis.call('HSET', KEYS[1], 'status', 'succeeded', 'modelUsed', ARGV[4], 'fellBa
   'charged', tostring(charge), 'imageContentType', ARGV[8], 'imageBytes', ARGV[9], 'completedAt', now)
 if entry ~= '' then redis.call('XACK', KEYS[4], group, entry) end
 event(gen, 'succeeded')
+webhook(KEYS[1], gen, 'succeeded', now)
 return {'succeeded', tostring(charge), tostring(bal)}

@@ -20,4 +20,5 @@ if ARGV[8] ~= '' then
 end
 if entry ~= '' then redis.call('XACK', KEYS[4], group, entry) end
 event(gen, newStatus)
+webhook(KEYS[1], gen, newStatus, now)
 return {newStatus, tostring(reserved), tostring(bal)}

@@ -16,3 +16,19 @@ end
 local function terminal(status)
   return status == 'succeeded' or status == 'failed' or status == 'canceled'
 end
+
+-- Queue a webhook delivery for a status change, in the same script as the change: when the record has
+-- a webhook URL and the status is in its filter, append the event (an id stable across retries, its
+-- order within the generation, the time and a snapshot of the record) to the webhook outbox stream and
+-- note it as pending in the generation's delivery history. Keys by prefix, as RedisKeys names them.
+local function webhook(key, gen, status, now)
+  local hook = redis.call('HMGET', key, 'webhook', 'webhookEvents')
+  if (not hook[1]) or (not hook[2]) or not string.find(' ' .. hook[2] .. ' ', ' ' .. status .. ' ', 1, true) then return end
+  local seq = redis.call('HINCRBY', key, 'webhookSeq', 1)
+  local flat, record = redis.call('HGETALL', key), {}
+  for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
+  local id = 'msg_' .. gen .. '_' .. seq
+  redis.call('XADD', 'lumiku:webhooks', '*', 'gen', gen, 'event',
+    cjson.encode({id = id, gen = gen, seq = seq, type = status, at = tostring(now), attempt = 0, record = record}))
+  redis.call('HSET', 'lumiku:webhooks:gen:' .. gen, tostring(seq), cjson.encode({id = id, type = status, state = 'pending'}))
+end

@@ -29,4 +29,5 @@ else
   redis.call('ZADD', KEYS[3], due, gen)
 end
 event(gen, 'queued')
+webhook(KEYS[1], gen, 'queued', now)
 return {'queued', ARGV[5]}

@@ -25,8 +25,10 @@ if attempts > tonumber(ARGV[4]) then
   redis.call('XADD', KEYS[5], '*', 'entryId', entry, 'id', gen, 'reason', 'delivery_limit', 'attempts', tostring(attempts - 1))
   redis.call('XACK', KEYS[4], group, entry)
   event(gen, 'failed')
+  webhook(KEYS[1], gen, 'failed', now)
   return {'dead'}
 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'startedAt', now, 'consumer', ARGV[5])
 if status ~= 'processing' then event(redis.call('HGET', KEYS[1], 'id'), 'processing') end
+if status ~= 'processing' then webhook(KEYS[1], redis.call('HGET', KEYS[1], 'id'), 'processing', now) end
 return {'process', redis.call('HGETALL', KEYS[1])}

@@ -32,5 +32,6 @@ redis.call('ZADD', KEYS[5], now, id)
 if fp ~= '' then redis.call('SET', KEYS[6], fp .. '|' .. id, 'EX', ARGV[9]) end
 local entry = redis.call('XADD', KEYS[4], '*', 'id', id, 'user', ARGV[2], 'traceparent', ARGV[7], 'tracestate', ARGV[8])
 redis.call('HSET', KEYS[1], 'entryId', entry)
+webhook(KEYS[1], id, 'queued', now)
 if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 return {'accepted', id, tostring(bal)}

@@ -1,11 +1,15 @@
 using Lumiku.Generation;
+using Lumiku.Generation.Webhooks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Lumiku.Worker.Queue;
 
-/// <summary>Now and then, trims the stream of entries every consumer is done with (see <see cref="GenerationStore.TrimAcknowledgedAsync"/>).</summary>
-public sealed partial class StreamTrimmer(GenerationStore store, IOptions<WorkerOptions> options, TimeProvider time, ILogger<StreamTrimmer> logger) : BackgroundService
+/// <summary>
+/// Now and then, trims the job stream and the webhook outbox of entries every consumer is done with
+/// (see <see cref="GenerationStore.TrimAcknowledgedAsync"/>).
+/// </summary>
+public sealed partial class StreamTrimmer(GenerationStore store, WebhookStore webhooks, IOptions<WorkerOptions> options, TimeProvider time, ILogger<StreamTrimmer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -16,7 +20,8 @@ public sealed partial class StreamTrimmer(GenerationStore store, IOptions<Worker
             {
                 try
                 {
-                    var trimmed = await store.TrimAcknowledgedAsync().ConfigureAwait(false);
+                    var trimmed = await store.TrimAcknowledgedAsync().ConfigureAwait(false)
+                        + await webhooks.TrimAcknowledgedAsync().ConfigureAwait(false);
                     if (trimmed > 0)
                     {
                         LogTrimmed(trimmed);
@@ -33,7 +38,7 @@ public sealed partial class StreamTrimmer(GenerationStore store, IOptions<Worker
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Count} acknowledged entries from the stream")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Count} acknowledged entries from the job stream and the webhook outbox")]
     private partial void LogTrimmed(long count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming the stream failed; trying again later")]

@@ -1,6 +1,4 @@
-using Lumiku.Generation;
-
-namespace Lumiku.Api.Apis;
+namespace Lumiku.Generation;
 
 /// <summary>A generation as the API shows it.</summary>
 public sealed record GenerationResponse(
