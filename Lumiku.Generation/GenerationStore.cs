@@ -171,11 +171,14 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     /// <summary>Fail the generation and refund its reservation once; ack the entry.</summary>
     public Task<FinishResult> FailAsync(GenerationRecord generation, RedisValue entryId, string errorCode, string errorMessage, string? deadLetterReason = null) =>
-        FinishAsync(generation.Id, generation.UserId, entryId, GenerationStatus.Failed, errorCode, errorMessage, onlyFromQueued: false, deadLetterReason);
+        FinishAsync(generation.Id, generation.UserId, entryId, GenerationStatus.Failed, errorCode, errorMessage, userCancel: false, deadLetterReason);
 
-    /// <summary>Cancel a queued generation and refund its reservation once.</summary>
+    /// <summary>
+    /// Cancel a queued or processing generation and refund its reservation once. A processing job's
+    /// worker is told on <see cref="RedisKeys.CancelChannel"/> and its Complete loses (charges nothing).
+    /// </summary>
     public Task<FinishResult> CancelAsync(string generationId, string userId) =>
-        FinishAsync(generationId, userId, RedisValue.Null, GenerationStatus.Canceled, "canceled", "Canceled by the user.", onlyFromQueued: true, null);
+        FinishAsync(generationId, userId, RedisValue.Null, GenerationStatus.Canceled, "canceled", "Canceled by the user.", userCancel: true, null);
 
     /// <summary>Record a malformed stream entry in the dead-letter stream and ack it, so the loop goes on.</summary>
     public async Task DeadLetterMalformedAsync(RedisValue entryId, string reason)
@@ -187,7 +190,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     }
 
     private async Task<FinishResult> FinishAsync(
-        string generationId, string userId, RedisValue entryId, string status, string errorCode, string errorMessage, bool onlyFromQueued, string? deadLetterReason)
+        string generationId, string userId, RedisValue entryId, string status, string errorCode, string errorMessage, bool userCancel, string? deadLetterReason)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Finish,
@@ -199,7 +202,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 status,
                 errorCode,
                 errorMessage,
-                onlyFromQueued ? "1" : "0",
+                userCancel ? "1" : "0",
                 deadLetterReason ?? "",
             ]).ConfigureAwait(false))!;
 

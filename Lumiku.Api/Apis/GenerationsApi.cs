@@ -50,8 +50,8 @@ public static partial class GenerationsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/cancel", CancelGeneration)
             .WithName("CancelGeneration")
-            .WithSummary("Cancel a queued generation and refund its credits")
-            .WithDescription("Only a queued generation can be canceled; one being processed or already finished answers 409 with its status (generationStatus).")
+            .WithSummary("Cancel a queued or processing generation and refund its credits")
+            .WithDescription("A queued or processing generation becomes canceled with its credits refunded; the worker running it stops its provider call. One already finished (its image stored, or failed, canceled, aborted) answers 409 with its final state (generationStatus, generation).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/{id}/events", GetGenerationEvents)
@@ -186,14 +186,18 @@ public static partial class GenerationsApi
 
         if (!result.Changed)
         {
+            // Complete (or another ending) won the race: answer with the final state.
+            var final = await services.Store.GetAsync(id);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "The generation can no longer be canceled",
-                detail: result.Status == GenerationStatus.Processing
-                    ? "The generation is already being processed."
-                    : $"The generation has already finished ({result.Status}).",
+                detail: $"The generation has already finished ({result.Status}).",
                 type: "https://lumiku.dev/problems/not-cancelable",
-                extensions: new Dictionary<string, object?> { ["generationStatus"] = result.Status });
+                extensions: new Dictionary<string, object?>
+                {
+                    ["generationStatus"] = result.Status,
+                    ["generation"] = final is null ? null : GenerationResponse.From(final),
+                });
         }
 
         LogCanceled(services.Logger, id, result.Refunded);

@@ -33,6 +33,12 @@ public static class RedisKeys
     /// </summary>
     public static readonly RedisKey DelayedJobs = "lumiku:generations:delayed";
 
+    /// <summary>
+    /// Pub/sub channel on which a user's cancel of a processing job names the generation; the worker
+    /// running it cancels the job's provider call (the state change is already done in the script).
+    /// </summary>
+    public static readonly RedisChannel CancelChannel = RedisChannel.Literal("lumiku:generations:cancel");
+
     public const string GenerationPrefix = "lumiku:gen:";
 
     public static RedisKey Generation(string id) => GenerationPrefix + id;

@@ -21,6 +21,8 @@ public static class ConsumerServiceExtensions
         builder.Services.AddSingleton<InFlightEntries>();
         builder.Services.AddSingleton<IntakeGate>();
         builder.Services.AddSingleton<DeferralPolicy>();
+        builder.Services.AddSingleton<JobCancellations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobCancellations>());
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddSingleton<AbandonedEntryTakeover>();
         builder.Services.AddHostedService<GenerationConsumer>();
