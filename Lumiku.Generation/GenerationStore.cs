@@ -19,13 +19,17 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Reserve the model's price, write the record and XADD the job, in one atomic step.</summary>
+    /// <summary>
+    /// Reserve the model's price, write the record and XADD the job, in one atomic step. With
+    /// <paramref name="cancelAfter"/>, a job still queued that long after submit is aborted and refunded.
+    /// </summary>
     public async Task<SubmitResult> SubmitAsync(
         NewGeneration request,
         string? idempotencyKey = null,
         string? fingerprint = null,
         string? traceParent = null,
-        string? traceState = null)
+        string? traceState = null,
+        TimeSpan? cancelAfter = null)
     {
         var id = NewId();
         var price = credits.Value.PriceOf(request.Model);
@@ -54,6 +58,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.Seed, request.Seed?.ToString(CultureInfo.InvariantCulture));
         AddIfPresent(args, F.Name, request.Name);
         AddIfPresent(args, F.PresetId, request.PresetId);
+        long? cancelAt = cancelAfter is { } after ? createdAt + (long)after.TotalMilliseconds : null;
+        AddIfPresent(args, F.CancelAt, cancelAt?.ToString(CultureInfo.InvariantCulture));
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,
@@ -65,12 +71,17 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 RedisKeys.UserGenerations(request.UserId),
                 idemKey,
                 RedisKeys.WorkersIdle,
+                RedisKeys.Deadlines,
+                RedisKeys.EnqueuedSeq,
             ],
             [.. args]).ConfigureAwait(false))!;
 
         return (string)result[0]! switch
         {
-            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseInt(result[2]), price, Queued(id, request, price, createdAt)),
+            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseInt(result[2]), price, Queued(id, request, price, createdAt) with
+            {
+                CancelAt = cancelAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            }),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
             _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseInt(result[1]), price),
@@ -111,7 +122,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Start,
-            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream],
+            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream, RedisKeys.StartedSeq],
             [entryId, RedisKeys.ConsumerGroup, Now, maxAttempts, consumer]).ConfigureAwait(false))!;
 
         var verdict = (string)result[0]!;

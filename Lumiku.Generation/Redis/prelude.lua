@@ -14,5 +14,17 @@ local function event(gen, status)
 end
 
 local function terminal(status)
-  return status == 'succeeded' or status == 'failed' or status == 'canceled'
+  return status == 'succeeded' or status == 'failed' or status == 'canceled' or status == 'aborted'
+end
+
+-- End a queued job whose Cancel-After deadline has passed: aborted, its reservation refunded. The
+-- caller has checked that it is still queued (Start and abort-due.lua, both atomic, so once).
+local function abort(genKey, balanceKey, ledgerKey, now)
+  local gen = redis.call('HGET', genKey, 'id')
+  local reserved = tonumber(redis.call('HGET', genKey, 'reserved') or '0')
+  local bal = redis.call('INCRBY', balanceKey, reserved)
+  ledger(ledgerKey, 'refund', gen, reserved, bal, now, {'reason', 'aborted'})
+  redis.call('HSET', genKey, 'status', 'aborted', 'refunded', tostring(reserved), 'errorCode', 'aborted',
+    'errorMessage', 'The job had not started by its Cancel-After deadline.', 'completedAt', now)
+  event(gen, 'aborted')
 end

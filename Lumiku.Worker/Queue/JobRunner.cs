@@ -183,10 +183,24 @@ public sealed partial class JobRunner(
             LogSucceeded(generationId, image.ModelUsed, image.FellBack, imageBytes);
             telemetry.GenerationsCompleted.Add(1, Tag("outcome", "succeeded"), Tag("model", image.ModelUsed));
             telemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds, Tag("model", image.ModelUsed), Tag("outcome", "succeeded"));
+            await RecordDurationAsync(time.GetElapsedTime(started)).ConfigureAwait(false);
             if (image.FellBack)
             {
                 telemetry.Fallbacks.Add(1, Tag("model", generation.Model));
             }
+        }
+    }
+
+    /// <summary>Adds the job's time to the api's start-estimate sample; best effort (an estimate, not an effect).</summary>
+    private async Task RecordDurationAsync(TimeSpan duration)
+    {
+        try
+        {
+            await store.RecordJobDurationAsync(duration).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogDurationNotRecorded(e.Message);
         }
     }
 
@@ -360,6 +374,9 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}: the image of a canceled job could not be deleted: {Reason}")]
     private partial void LogImageNotDropped(string generationId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A job duration was not recorded for the start estimate: {Reason}")]
+    private partial void LogDurationNotRecorded(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed stream entry {EntryId} moved to the dead-letter stream")]
     private partial void LogMalformed(string entryId);
