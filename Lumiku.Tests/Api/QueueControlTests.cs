@@ -61,6 +61,159 @@ public sealed class QueueControlTests : IAsyncLifetime
         Assert.DoesNotContain(credits.Ledger, e => e.Type == "settle" && e.GenerationId == accepted.Id);
     }
 
+    [Fact]
+    public async Task CancelAfter_AbortsAJobStillQueuedBehindASlowQueue_AndRefundsItOnce()
+    {
+        await SlowProviderAsync(3000);
+        await SubmitAsync(_store, LumikuAppFixture.NewUser("ahead"), 4);
+        await _bed.StartWorkerAsync("worker-deadline", concurrency: 1);
+        var user = LumikuAppFixture.NewUser("deadline");
+        using var client = Client(user);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations")
+        {
+            Content = JsonContent.Create(new { prompt = "A portrait that must start within two seconds", width = 256, height = 256 }),
+        };
+        request.Headers.Add("Cancel-After", "2s");
+        using var submitted = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var accepted = (await submitted.Content.ReadFromJsonAsync<GenerationView>(GenerationPolling.Json))!;
+
+        var aborted = await client.WaitForTerminalAsync(accepted.Id);
+        Assert.Equal(("aborted", 0, 10), (aborted.Status, aborted.Cost.Charged, aborted.Cost.Refunded));
+        Assert.Equal("aborted", aborted.Error!.Code);
+
+        // The worker reaches the job's entry later and only skips it: still one refund, nothing charged.
+        var record = (await _store.GetAsync(accepted.Id))!;
+        await WaitUntilAsync(async () => (long?)await _redis.GetDatabase().StringGetAsync("lumiku:generations:started") >= record.QueueSeq, TimeSpan.FromSeconds(60));
+        var credits = await client.GetFromJsonAsync<CreditsView>("/v1/credits", GenerationPolling.Json);
+        Assert.Equal(100, credits!.Balance);
+        Assert.Single(credits.Ledger, e => e.Type == "refund" && e.GenerationId == accepted.Id && e.Reason == "aborted");
+        Assert.DoesNotContain(credits.Ledger, e => e.Type == "settle" && e.GenerationId == accepted.Id);
+        Assert.Equal("aborted", (await _store.GetAsync(accepted.Id))!.Status);
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("0")]
+    [InlineData("-5s")]
+    [InlineData("25h")]
+    [InlineData("5 minutes")]
+    public async Task CancelAfter_BadValue_IsA400Problem_AndNothingIsReserved(string value)
+    {
+        var user = LumikuAppFixture.NewUser("bad-deadline");
+        using var client = Client(user);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations")
+        {
+            Content = JsonContent.Create(new { prompt = "A portrait with a bad deadline", width = 256, height = 256 }),
+        };
+        request.Headers.TryAddWithoutValidation("Cancel-After", value);
+
+        using var response = await client.SendAsync(request);
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("Invalid Cancel-After", problem.GetProperty("title").GetString());
+        Assert.Equal(100, (await client.GetFromJsonAsync<CreditsView>("/v1/credits", GenerationPolling.Json))!.Balance);
+    }
+
+    [Fact]
+    public async Task PreferWait_AFastJobIs201WithItsFinalState_ASlowOneIs202_BothSayThePreferenceApplied()
+    {
+        await _bed.StartWorkerAsync("worker-wait", concurrency: 1);
+        var user = LumikuAppFixture.NewUser("wait");
+        using var client = Client(user);
+
+        using var fast = await SubmitWaitingAsync(client, "A portrait painted while you wait", "wait=5");
+        Assert.Equal(HttpStatusCode.Created, fast.StatusCode);
+        Assert.Equal("wait=5", string.Join(",", fast.Headers.GetValues("Preference-Applied")));
+        var done = (await fast.Content.ReadFromJsonAsync<GenerationView>(GenerationPolling.Json))!;
+        Assert.Equal("succeeded", done.Status);
+        Assert.Equal($"/v1/avatars/{done.Id}/image", done.ImageUrl);
+        Assert.Equal($"/v1/generations/{done.Id}", fast.Headers.Location?.OriginalString);
+
+        // Behind a slow queue the job cannot end within 5 s: the usual 202, still queued.
+        await SlowProviderAsync(3000);
+        await SubmitAsync(_store, LumikuAppFixture.NewUser("ahead"), 4);
+        using var slow = await SubmitWaitingAsync(client, "A portrait behind a long queue", "respond-async, wait=5");
+        Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
+        Assert.Equal("wait=5", string.Join(",", slow.Headers.GetValues("Preference-Applied")));
+        Assert.False(GenerationStatus.IsTerminal((await slow.Content.ReadFromJsonAsync<GenerationView>(GenerationPolling.Json))!.Status));
+
+        using var bad = await SubmitWaitingAsync(client, "A portrait too patient", "wait=61");
+        await bad.AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task QueuePosition_CountsDownToZero_ForAJobBehind20Others_WithOneSlowWorkerSlot()
+    {
+        await SlowProviderAsync(800);
+        await SubmitAsync(_store, LumikuAppFixture.NewUser("ahead"), 20);
+        var user = LumikuAppFixture.NewUser("position");
+        using var client = Client(user);
+        var accepted = await client.SubmitAsync(new { prompt = "A portrait at the back of the line", width = 256, height = 256 });
+
+        var first = (await client.GetFromJsonAsync<GenerationView>($"/v1/generations/{accepted.Id}", GenerationPolling.Json))!;
+        Assert.Equal(("queued", 20), (first.Status, first.QueuePosition));
+        Assert.Null(first.EstimatedStartAt); // no job has finished yet: no basis for an estimate
+
+        using var events = await client.OpenEventsAsync(accepted.Id);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var pushed = ReadQueuedEventsAsync(events, timeout.Token);
+        await _bed.StartWorkerAsync("worker-position", concurrency: 1);
+
+        // What a client polling GET sees: 20 jobs ahead, then fewer, down to 0 (next in line), then it runs.
+        var polled = new List<int> { first.QueuePosition!.Value };
+        var estimated = false;
+        while (true)
+        {
+            var view = (await client.GetFromJsonAsync<GenerationView>($"/v1/generations/{accepted.Id}", GenerationPolling.Json, timeout.Token))!;
+            if (view.Status != "queued")
+            {
+                break;
+            }
+
+            polled.Add(view.QueuePosition!.Value);
+            estimated |= view.EstimatedStartAt is not null;
+            await Task.Delay(100, timeout.Token);
+        }
+
+        Assert.Equal(20, polled[0]);
+        Assert.Equal(0, polled[^1]);
+        Assert.Equal(polled.OrderDescending(), polled);
+        Assert.True(estimated, "no answer carried an estimated start once jobs had finished");
+
+        // The SSE stream sent fresh queued events as the queue moved, never going up.
+        var sent = await pushed;
+        Assert.Equal(20, sent[0]);
+        Assert.True(sent.Count >= 4, $"queued events: {string.Join(",", sent)}");
+        Assert.Equal(sent.OrderDescending(), sent);
+        Assert.Equal("succeeded", (await client.WaitForTerminalAsync(accepted.Id)).Status);
+    }
+
+    private static async Task<List<int>> ReadQueuedEventsAsync(HttpResponseMessage events, CancellationToken cancellationToken)
+    {
+        var positions = new List<int>();
+        await foreach (var (type, generation) in events.ReadEventsAsync(cancellationToken))
+        {
+            if (type == "queued")
+            {
+                positions.Add(generation.QueuePosition!.Value);
+            }
+        }
+
+        return positions;
+    }
+
+    private static async Task<HttpResponseMessage> SubmitWaitingAsync(HttpClient client, string prompt, string prefer)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations")
+        {
+            Content = JsonContent.Create(new { prompt, width = 256, height = 256 }),
+        };
+        request.Headers.TryAddWithoutValidation("Prefer", prefer);
+        return await client.SendAsync(request);
+    }
+
     private static async Task WaitForOutputAsync(ServiceProcess process, string text)
     {
         try

@@ -6,8 +6,9 @@ using StackExchange.Redis;
 namespace Lumiku.Tests.Queue;
 
 /// <summary>
-/// A user's cancel of a processing job against the worker's Complete, on the real scripts and a real
-/// Redis: one of the two wins, so a job is either charged or refunded, never both and never neither.
+/// A user's cancel of a processing job against the worker's Complete, and a Cancel-After deadline
+/// against a worker's Start, on the real scripts and a real Redis: one side wins, so a job is either
+/// charged or refunded (once), never both and never neither.
 /// </summary>
 public sealed class CancelRaceTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
@@ -73,6 +74,33 @@ public sealed class CancelRaceTests(RedisServerFixture redis) : IClassFixture<Re
         Assert.Equal(0, record.Charged);
         // Its entry is acked by the cancel: nobody takes the dead worker's job over.
         Assert.Empty(await redis.Redis.GetDatabase().StreamPendingMessagesAsync(RedisKeys.Stream, RedisKeys.ConsumerGroup, 10, RedisValue.Null, entry.Id, entry.Id));
+        await redis.AssertLedgerBalancedAsync(_store, user);
+    }
+
+    [Fact]
+    public async Task DeadlinePassed_StartAndTwoSweepsRacing_AbortOnce_AndNoWorkerRunsTheJob()
+    {
+        var user = LumikuAppFixture.NewUser("deadline");
+        await _store.GrantAsync(user, 50 * 10, "race");
+        for (var i = 0; i < 50; i++)
+        {
+            var submitted = await _store.SubmitAsync(
+                new NewGeneration(user, $"A portrait with a deadline, take {i}", null, 256, 256, i, FluxModels.Dev), cancelAfter: TimeSpan.FromMilliseconds(1));
+            var id = submitted.GenerationId!;
+            var entry = (string)(await redis.Redis.GetDatabase().HashGetAsync(RedisKeys.Generation(id), "entryId"))!;
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+
+            var start = Task.Run(() => _store.StartAsync(id, user, entry, "reader", maxAttempts: 5));
+            var sweeps = Enumerable.Range(0, 2).Select(_ => Task.Run(() => _store.AbortDueAsync())).ToArray();
+            var (started, aborted) = (await start, (await Task.WhenAll(sweeps)).Sum());
+
+            Assert.Equal(StartVerdict.AlreadyFinished, started.Verdict);
+            Assert.True(aborted <= 1);
+            var record = (await _store.GetAsync(id))!;
+            Assert.Equal((GenerationStatus.Aborted, 0, 10), (record.Status, record.Charged, record.Refunded));
+            Assert.Single(await _store.GetFullLedgerAsync(user), e => e.GenerationId == id && e.Type == "refund");
+        }
+
         await redis.AssertLedgerBalancedAsync(_store, user);
     }
 }
