@@ -42,6 +42,10 @@ public sealed record GenerationRecord
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>The Cancel-After deadline: still queued then, the job is aborted and refunded.</summary>
+    public DateTimeOffset? CancelAt { get; init; }
+    /// <summary>The job's place in the order of enqueueing (see <see cref="GenerationStore.GetQueueEstimateAsync"/>).</summary>
+    public long? QueueSeq { get; init; }
 
     public bool IsTerminal => GenerationStatus.IsTerminal(Status);
     public bool HasImage => Status == GenerationStatus.Succeeded && ImageContentType is not null;
@@ -79,6 +83,8 @@ public sealed record GenerationRecord
         public const string CreatedAt = "createdAt";
         public const string StartedAt = "startedAt";
         public const string CompletedAt = "completedAt";
+        public const string CancelAt = "cancelAt";
+        public const string QueueSeq = "queueSeq";
     }
 
     /// <summary>Reads a record from the flat field/value array HGETALL (or a script) returns; null when empty.</summary>
@@ -143,6 +149,8 @@ public sealed record GenerationRecord
             CreatedAt = Time(Fields.CreatedAt) ?? DateTimeOffset.UnixEpoch,
             StartedAt = Time(Fields.StartedAt),
             CompletedAt = Time(Fields.CompletedAt),
+            CancelAt = Time(Fields.CancelAt),
+            QueueSeq = Long(Fields.QueueSeq),
         };
     }
 }

@@ -20,9 +20,13 @@ public sealed record GenerationResponse(
     string? ImageUrl,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt)
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset? CancelAt,
+    int? QueuePosition,
+    DateTimeOffset? EstimatedStartAt)
 {
-    public static GenerationResponse From(GenerationRecord r) => new(
+    /// <summary>The generation; while queued, with its <paramref name="queue"/> position and start estimate when given.</summary>
+    public static GenerationResponse From(GenerationRecord r, QueueEstimate? queue = null) => new(
         r.Id,
         r.Status,
         r.Prompt,
@@ -37,14 +41,17 @@ public sealed record GenerationResponse(
         r.Name,
         r.PresetId,
         new GenerationCost(r.Reserved, r.Charged, r.Refunded),
-        r.ErrorCode is null ? null : new GenerationError(r.ErrorCode, r.ErrorCode is "canceled" or "dead_lettered" ? "lumiku" : "ai_provider", r.ErrorMessage ?? r.ErrorCode),
+        r.ErrorCode is null ? null : new GenerationError(r.ErrorCode, r.ErrorCode is "canceled" or "dead_lettered" or "aborted" ? "lumiku" : "ai_provider", r.ErrorMessage ?? r.ErrorCode),
         r.HasImage ? $"/v1/avatars/{r.Id}/image" : null,
         r.CreatedAt,
         r.StartedAt,
-        r.CompletedAt);
+        r.CompletedAt,
+        r.CancelAt,
+        queue?.Position,
+        queue?.EstimatedStartAt);
 }
 
-/// <summary>Credits: reserved on submit, charged on success, refunded on failure or cancel.</summary>
+/// <summary>Credits: reserved on submit, charged on success, refunded on failure, cancel or abort.</summary>
 public sealed record GenerationCost(int Reserved, int Charged, int Refunded);
 
 /// <summary>Why a generation failed: a stable code, its category and a readable message.</summary>

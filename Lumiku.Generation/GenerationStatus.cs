@@ -9,5 +9,8 @@ public static class GenerationStatus
     public const string Failed = "failed";
     public const string Canceled = "canceled";
 
-    public static bool IsTerminal(string status) => status is Succeeded or Failed or Canceled;
+    /// <summary>Still queued at its Cancel-After deadline: ended unstarted, fully refunded.</summary>
+    public const string Aborted = "aborted";
+
+    public static bool IsTerminal(string status) => status is Succeeded or Failed or Canceled or Aborted;
 }

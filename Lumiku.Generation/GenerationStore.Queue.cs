@@ -41,7 +41,7 @@ public sealed partial class GenerationStore
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Requeue,
-            [RedisKeys.Generation(generation.Id), RedisKeys.Stream, RedisKeys.DelayedJobs, RedisKeys.WorkersIdle],
+            [RedisKeys.Generation(generation.Id), RedisKeys.Stream, RedisKeys.DelayedJobs, RedisKeys.WorkersIdle, RedisKeys.EnqueuedSeq],
             [
                 entryId,
                 RedisKeys.ConsumerGroup,
@@ -61,11 +61,21 @@ public sealed partial class GenerationStore
         };
     }
 
+    /// <summary>
+    /// Aborts and refunds up to <paramref name="max"/> jobs still queued past their Cancel-After
+    /// deadline (see <see cref="LuaScripts.AbortDue"/>); returns how many.
+    /// </summary>
+    public async Task<int> AbortDueAsync(int max = 100) =>
+        (int)await Db.ScriptEvaluateAsync(
+            LuaScripts.AbortDue,
+            [RedisKeys.Deadlines],
+            [Now, max, RedisKeys.GenerationPrefix, RedisKeys.BalancePrefix, RedisKeys.LedgerPrefix]).ConfigureAwait(false);
+
     /// <summary>Re-adds up to <paramref name="max"/> delayed jobs that are due to the stream; returns how many.</summary>
     public async Task<int> PromoteDueAsync(int max = 100) =>
         (int)await Db.ScriptEvaluateAsync(
             LuaScripts.PromoteDue,
-            [RedisKeys.DelayedJobs, RedisKeys.Stream, RedisKeys.WorkersIdle],
+            [RedisKeys.DelayedJobs, RedisKeys.Stream, RedisKeys.WorkersIdle, RedisKeys.EnqueuedSeq],
             [Now, max, RedisKeys.GenerationPrefix]).ConfigureAwait(false);
 }
 

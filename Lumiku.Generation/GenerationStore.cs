@@ -21,13 +21,17 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Reserve the model's price, write the record and XADD the job, in one atomic step.</summary>
+    /// <summary>
+    /// Reserve the model's price, write the record and XADD the job, in one atomic step. With
+    /// <paramref name="cancelAfter"/>, a job still queued that long after submit is aborted and refunded.
+    /// </summary>
     public async Task<SubmitResult> SubmitAsync(
         NewGeneration request,
         string? idempotencyKey = null,
         string? fingerprint = null,
         string? traceParent = null,
-        string? traceState = null)
+        string? traceState = null,
+        TimeSpan? cancelAfter = null)
     {
         var id = NewId();
         var price = credits.Value.PriceOf(request.Model);
@@ -60,6 +64,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.WebhookEvents, request.Webhook is null ? null : request.WebhookEvents);
         AddIfPresent(args, F.TraceParent, traceParent);
         AddIfPresent(args, F.TraceState, traceState);
+        long? cancelAt = cancelAfter is { } after ? createdAt + (long)after.TotalMilliseconds : null;
+        AddIfPresent(args, F.CancelAt, cancelAt?.ToString(CultureInfo.InvariantCulture));
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,
@@ -71,12 +77,17 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 RedisKeys.UserGenerations(request.UserId),
                 idemKey,
                 RedisKeys.WorkersIdle,
+                RedisKeys.Deadlines,
+                RedisKeys.EnqueuedSeq,
             ],
             [.. args]).ConfigureAwait(false))!;
 
         return (string)result[0]! switch
         {
-            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseLong(result[2]), price, Queued(id, request, price, createdAt)),
+            "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseLong(result[2]), price, Queued(id, request, price, createdAt) with
+            {
+                CancelAt = cancelAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            }),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
             _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseLong(result[1]), price),
@@ -119,7 +130,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Start,
-            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream],
+            [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream, RedisKeys.StartedSeq],
             [entryId, RedisKeys.ConsumerGroup, Now, maxAttempts, consumer]).ConfigureAwait(false))!;
 
         var verdict = (string)result[0]!;
@@ -179,11 +190,14 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     /// <summary>Fail the generation and refund its reservation once; ack the entry.</summary>
     public Task<FinishResult> FailAsync(GenerationRecord generation, RedisValue entryId, string errorCode, string errorMessage, string? deadLetterReason = null) =>
-        FinishAsync(generation.Id, generation.UserId, entryId, GenerationStatus.Failed, errorCode, errorMessage, onlyFromQueued: false, deadLetterReason);
+        FinishAsync(generation.Id, generation.UserId, entryId, GenerationStatus.Failed, errorCode, errorMessage, userCancel: false, deadLetterReason);
 
-    /// <summary>Cancel a queued generation and refund its reservation once.</summary>
+    /// <summary>
+    /// Cancel a queued or processing generation and refund its reservation once. A processing job's
+    /// worker is told on <see cref="RedisKeys.CancelChannel"/> and its Complete loses (charges nothing).
+    /// </summary>
     public Task<FinishResult> CancelAsync(string generationId, string userId) =>
-        FinishAsync(generationId, userId, RedisValue.Null, GenerationStatus.Canceled, "canceled", "Canceled by the user.", onlyFromQueued: true, null);
+        FinishAsync(generationId, userId, RedisValue.Null, GenerationStatus.Canceled, "canceled", "Canceled by the user.", userCancel: true, null);
 
     /// <summary>Record a malformed stream entry in the dead-letter stream and ack it, so the loop goes on.</summary>
     public async Task DeadLetterMalformedAsync(RedisValue entryId, string reason)
@@ -195,7 +209,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     }
 
     private async Task<FinishResult> FinishAsync(
-        string generationId, string userId, RedisValue entryId, string status, string errorCode, string errorMessage, bool onlyFromQueued, string? deadLetterReason)
+        string generationId, string userId, RedisValue entryId, string status, string errorCode, string errorMessage, bool userCancel, string? deadLetterReason)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Finish,
@@ -207,7 +221,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 status,
                 errorCode,
                 errorMessage,
-                onlyFromQueued ? "1" : "0",
+                userCancel ? "1" : "0",
                 deadLetterReason ?? "",
             ]).ConfigureAwait(false))!;
 

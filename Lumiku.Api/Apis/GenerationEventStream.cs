@@ -10,12 +10,17 @@ namespace Lumiku.Api.Apis;
 /// The events of <c>GET /v1/generations/{id}/events</c>. Subscribes to the generation's channel
 /// first, then reads the record, so a change between the two is never lost and a late subscriber
 /// still gets the current state. Every published status is only a hint: the record is re-read and
-/// an event is sent when its status differs from the last one sent.
+/// an event is sent when its status differs from the last one sent. While queued, the record is also
+/// re-read every <see cref="QueuedPollInterval"/> and a fresh <c>queued</c> event is sent when the queue
+/// position moved (jobs ahead start without a message on this channel).
 /// </summary>
 public static class GenerationEventStream
 {
     /// <summary>Re-read the record this often even without a message (a safety net, not the mechanism).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a queued job's position is looked at again.</summary>
+    public static readonly TimeSpan QueuedPollInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>End a stream that has seen no terminal state by then; EventSource reconnects and gets the current state.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromMinutes(10);
@@ -29,12 +34,13 @@ public static class GenerationEventStream
         string id,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisKeys.Events(id));
+        var channel = await redis.GetSubscriber().SubscribeAsync(RedisKeys.Events(id));
         try
         {
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lifetime.CancelAfter(MaxDuration);
             string? sent = null;
+            int? sentPosition = null;
             while (!lifetime.IsCancellationRequested)
             {
                 var record = await store.GetAsync(id);
@@ -43,9 +49,10 @@ public static class GenerationEventStream
                     yield break;
                 }
 
-                if (record.Status != sent)
+                var queue = await store.GetQueueEstimateAsync(record);
+                if (record.Status != sent || queue?.Position != sentPosition)
                 {
-                    var response = GenerationResponse.From(record);
+                    var response = GenerationResponse.From(record, queue);
                     if (record.Status == GenerationStatus.Succeeded && record.FellBack)
                     {
                         yield return new SseItem<GenerationResponse>(response, FallbackEvent);
@@ -56,6 +63,7 @@ public static class GenerationEventStream
                         ReconnectionInterval = sent is null ? TimeSpan.FromSeconds(2) : null,
                     };
                     sent = record.Status;
+                    sentPosition = queue?.Position;
                 }
 
                 if (record.IsTerminal)
@@ -63,22 +71,22 @@ public static class GenerationEventStream
                     yield break;
                 }
 
-                await WaitForMessageAsync(queue, lifetime.Token);
+                await WaitForMessageAsync(channel, record.Status == GenerationStatus.Queued ? QueuedPollInterval : PollInterval, lifetime.Token);
             }
         }
         finally
         {
-            await queue.UnsubscribeAsync();
+            await channel.UnsubscribeAsync();
         }
     }
 
-    private static async Task WaitForMessageAsync(ChannelMessageQueue queue, CancellationToken cancellationToken)
+    private static async Task WaitForMessageAsync(ChannelMessageQueue channel, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(PollInterval);
+        wait.CancelAfter(interval);
         try
         {
-            await queue.ReadAsync(wait.Token);
+            await channel.ReadAsync(wait.Token);
         }
         catch (OperationCanceledException)
         {

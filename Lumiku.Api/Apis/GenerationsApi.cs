@@ -31,7 +31,7 @@ public static partial class GenerationsApi
         api.MapPost("/", CreateGeneration)
             .WithName("CreateGeneration")
             .WithSummary("Queue an avatar generation")
-            .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location. Rate-limited per user (429 with Retry-After).")
+            .WithDescription("Reserves the model's price in credits and queues the job. Answers 202 with the generation; follow its Location. Rate-limited per user (429 with Retry-After). Cancel-After (30s, 5m, or seconds; at most 24 h): a job still queued then is aborted and refunded. Prefer: wait=N (N at most 60): a job that ends within N seconds is answered 201 with its final state, else 202 after N seconds; Preference-Applied says so.")
             .RequireRateLimiting(RateLimitingExtensions.SubmissionsPolicy)
             // Validated in the handler (CreateGenerationRequest.Validate), not by the generic filter.
             .DisableValidation()
@@ -47,28 +47,31 @@ public static partial class GenerationsApi
             .ProducesValidationProblem();
         api.MapGet("/{id}", GetGeneration)
             .WithName("GetGeneration")
-            .WithSummary("A generation's status, cost and image URL")
+            .WithSummary("A generation's status, cost and image URL; while queued, its queue position and estimated start")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{id}/cancel", CancelGeneration)
             .WithName("CancelGeneration")
-            .WithSummary("Cancel a queued generation and refund its credits")
-            .WithDescription("Only a queued generation can be canceled; one being processed or already finished answers 409 with its status (generationStatus).")
+            .WithSummary("Cancel a queued or processing generation and refund its credits")
+            .WithDescription("A queued or processing generation becomes canceled with its credits refunded; the worker running it stops its provider call. One already finished (its image stored, or failed, canceled, aborted) answers 409 with its final state (generationStatus, generation).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/{id}/events", GetGenerationEvents)
             .WithName("GetGenerationEvents")
-            .WithSummary("Server-Sent Events: queued, processing, fallback, succeeded, failed, canceled")
+            .WithSummary("Server-Sent Events: queued, processing, fallback, succeeded, failed, canceled, aborted")
             .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only).")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    public static async Task<Results<Accepted<GenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateGeneration(
+    public static async Task<Results<Created<GenerationResponse>, Accepted<GenerationResponse>, ValidationProblem, ProblemHttpResult>> CreateGeneration(
         CreateGenerationRequest request,
         [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
+        [FromHeader(Name = SubmitHeaders.CancelAfter)] string? cancelAfterHeader,
+        [FromHeader(Name = SubmitHeaders.Prefer)] string? prefer,
         ClaimsPrincipal user,
         HttpContext http,
         [AsParameters] GenerationServices services,
+        IConnectionMultiplexer redis,
         IOptions<WebhookOptions> webhooks)
     {
         if (request.Validate(webhooks.Value.AllowHttp) is { } errors)
@@ -87,6 +90,28 @@ public static partial class GenerationsApi
             return IdempotencyKeys.InvalidProblem();
         }
 
+        TimeSpan? cancelAfter = null;
+        if (cancelAfterHeader is not null)
+        {
+            if (!SubmitHeaders.TryParseCancelAfter(cancelAfterHeader, out var deadline))
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status400BadRequest,
+                    title: "Invalid Cancel-After",
+                    detail: "The Cancel-After header must be a duration above zero and at most 24 h: seconds (90) or a number with ms, s, m or h (30s, 5m).");
+            }
+
+            cancelAfter = deadline;
+        }
+
+        if (!SubmitHeaders.TryParseWait(prefer, out var wait))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "Invalid Prefer: wait",
+                detail: $"The wait preference must be a whole number of seconds from 0 to {SubmitHeaders.MaxWaitSeconds} (Prefer: wait=10).");
+        }
+
         var userId = user.UserId();
         var generation = request.ToNewGeneration(userId);
         var fingerprint = idempotencyKey is null ? null : Fingerprint(generation);
@@ -103,7 +128,7 @@ public static partial class GenerationsApi
                 traceState = context.TraceState;
             }
 
-            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState);
+            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState, cancelAfter);
             if (result.Outcome == SubmitOutcome.Accepted)
             {
                 publish?.SetTag("messaging.message.id", result.GenerationId);
@@ -149,7 +174,44 @@ public static partial class GenerationsApi
             LogAccepted(services.Logger, result.GenerationId!, generation.Model, generation.Width, generation.Height);
         }
 
-        return TypedResults.Accepted($"/v1/generations/{result.GenerationId}", GenerationResponse.From(record));
+        var location = $"/v1/generations/{result.GenerationId}";
+        var response = GenerationResponse.From(record!);
+        if (wait is > 0)
+        {
+            // Awaits the generation's event channel (no thread held, no polling loop): 201 once it ends in time.
+            http.Response.Headers[SubmitHeaders.PreferenceApplied] = $"wait={wait}";
+            if (!record!.IsTerminal)
+            {
+                response = await WaitForEndAsync(redis, services.Store, record.Id, TimeSpan.FromSeconds(wait.Value), http.RequestAborted) ?? response;
+            }
+
+            if (GenerationStatus.IsTerminal(response.Status))
+            {
+                return TypedResults.Created(location, response);
+            }
+        }
+
+        return TypedResults.Accepted(location, response);
+    }
+
+    /// <summary>
+    /// The generation once it ends, or null when <paramref name="timeout"/> passes first: the SSE
+    /// stream's reads (subscribe, then read the record, then each change) cut short at the timeout.
+    /// </summary>
+    private static async Task<GenerationResponse?> WaitForEndAsync(
+        IConnectionMultiplexer redis, GenerationStore store, string id, TimeSpan timeout, CancellationToken aborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        deadline.CancelAfter(timeout);
+        await foreach (var item in GenerationEventStream.ReadAsync(redis, store, id, deadline.Token))
+        {
+            if (GenerationStatus.IsTerminal(item.Data.Status))
+            {
+                return item.Data;
+            }
+        }
+
+        return null;
     }
 
     public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> GetGeneration(
@@ -158,14 +220,14 @@ public static partial class GenerationsApi
         [AsParameters] GenerationServices services)
     {
         var record = await FindOwnedAsync(services.Store, id, user);
-        return record is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(record));
+        return record is null ? NotFoundProblem(id) : TypedResults.Ok(GenerationResponse.From(record, await services.Store.GetQueueEstimateAsync(record)));
     }
 
     public static async Task<Results<Ok<GenerationListResponse>, ProblemHttpResult>> ListGenerations(
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services,
-        [AllowedValues(null, GenerationStatus.Queued, GenerationStatus.Processing, GenerationStatus.Succeeded, GenerationStatus.Failed, GenerationStatus.Canceled,
-            ErrorMessage = "The status must be queued, processing, succeeded, failed or canceled.")]
+        [AllowedValues(null, GenerationStatus.Queued, GenerationStatus.Processing, GenerationStatus.Succeeded, GenerationStatus.Failed, GenerationStatus.Canceled, GenerationStatus.Aborted,
+            ErrorMessage = "The status must be queued, processing, succeeded, failed, canceled or aborted.")]
         string? status = null,
         [Range(1, MaxPageSize)] int limit = DefaultPageSize,
         [StringLength(128)] string? cursor = null)
@@ -176,7 +238,7 @@ public static partial class GenerationsApi
         }
 
         var page = await services.Store.ListAsync(user.UserId(), after, limit, status is null ? null : r => r.Status == status);
-        return TypedResults.Ok(new GenerationListResponse([.. page.Items.Select(GenerationResponse.From)], page.Next?.Encode()));
+        return TypedResults.Ok(new GenerationListResponse([.. page.Items.Select(r => GenerationResponse.From(r))], page.Next?.Encode()));
     }
 
     public static async Task<Results<Ok<GenerationResponse>, ProblemHttpResult>> CancelGeneration(
@@ -198,14 +260,18 @@ public static partial class GenerationsApi
 
         if (!result.Changed)
         {
+            // Complete (or another ending) won the race: answer with the final state.
+            var final = await services.Store.GetAsync(id);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "The generation can no longer be canceled",
-                detail: result.Status == GenerationStatus.Processing
-                    ? "The generation is already being processed."
-                    : $"The generation has already finished ({result.Status}).",
+                detail: $"The generation has already finished ({result.Status}).",
                 type: "https://lumiku.dev/problems/not-cancelable",
-                extensions: new Dictionary<string, object?> { ["generationStatus"] = result.Status });
+                extensions: new Dictionary<string, object?>
+                {
+                    ["generationStatus"] = result.Status,
+                    ["generation"] = final is null ? null : GenerationResponse.From(final),
+                });
         }
 
         LogCanceled(services.Logger, id, result.Refunded);

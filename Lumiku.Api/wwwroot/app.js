@@ -1,7 +1,7 @@
 // Lumiku avatar creator: plain JavaScript against the /v1 API, no build step.
 'use strict';
 
-const TERMINAL = ['succeeded', 'failed', 'canceled'];
+const TERMINAL = ['succeeded', 'failed', 'canceled', 'aborted'];
 const MODEL_NAMES = { 'flux-dev': 'FLUX.1-dev', 'flux-schnell': 'FLUX.1-schnell' };
 const PROMPT_LIMIT = 2000;
 const LABEL_WORDS = 6;
@@ -346,7 +346,7 @@ function render(g, type) {
   const model = MODEL_NAMES[g.model] || g.model;
   switch (type) {
     case 'queued':
-      setStatus(`Queued: waiting for a free worker (${model}).`, true);
+      setStatus(queuedText(g, model), true);
       break;
     case 'processing':
       setStatus(`Painting your avatar with ${model}…`, true);
@@ -357,6 +357,15 @@ function render(g, type) {
     default:
       break;
   }
+}
+
+/** The queue position while a job waits, and the api's start estimate when it has one. */
+function queuedText(g, model) {
+  if (g.queuePosition == null) return `Queued: waiting for a free worker (${model}).`;
+  const ahead = g.queuePosition === 0 ? 'next in line' : `${g.queuePosition} ${g.queuePosition === 1 ? 'job' : 'jobs'} ahead`;
+  const seconds = g.estimatedStartAt ? Math.round((Date.parse(g.estimatedStartAt) - Date.now()) / 1000) : null;
+  const eta = seconds != null && seconds > 0 ? `, starts in about ${seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`}` : '';
+  return `Queued: ${ahead}${eta} (${model}).`;
 }
 
 async function done(g) {
@@ -374,6 +383,8 @@ async function done(g) {
     setStatus('', false);
     const reason = g.error?.message ? ` (${g.error.message})` : '';
     showError(`The image provider could not make this avatar${reason}. Your ${g.cost.refunded} credits were refunded.`);
+  } else if (g.status === 'aborted') {
+    setStatus(`Not started before its deadline, so it was stopped. Your ${g.cost.refunded} credits were refunded.`, false);
   } else {
     setStatus(`Canceled. Your ${g.cost.refunded} credits were refunded.`, false);
   }
@@ -397,7 +408,7 @@ async function cancelCurrent() {
   try {
     await api(`/v1/generations/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   } catch (e) {
-    showError(e.status === 409 ? 'Too late to cancel: the avatar is already being painted.' : describeProblem(e));
+    showError(e.status === 409 ? 'Too late to cancel: the avatar is already finished.' : describeProblem(e));
   }
 }
 

@@ -45,6 +45,8 @@ internal static class LuaScripts
 
     public static string WebhookPromote => Load("webhook-promote.lua");
 
+    public static string AbortDue => Load("abort-due.lua");
+
     /// <summary>The script in <paramref name="file"/>, with the prelude when it asks for it; read once.</summary>
     public static string Load(string file) => Loaded.GetOrAdd(file, static name =>
     {

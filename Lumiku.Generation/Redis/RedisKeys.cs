@@ -36,11 +36,40 @@ public static class RedisKeys
     /// </summary>
     public static readonly RedisKey DelayedJobs = "lumiku:generations:delayed";
 
+    /// <summary>
+    /// Pub/sub channel on which a user's cancel of a processing job names the generation; the worker
+    /// running it cancels the job's provider call (the state change is already done in the script).
+    /// </summary>
+    public static readonly RedisChannel CancelChannel = RedisChannel.Literal("lumiku:generations:cancel");
+
+    /// <summary>
+    /// Jobs submitted with a Cancel-After deadline (a sorted set: generation id by deadline in Unix ms);
+    /// the worker's <c>DeadlineSweeper</c> aborts those still queued when it passes.
+    /// </summary>
+    public static readonly RedisKey Deadlines = "lumiku:generations:deadlines";
+
+    /// <summary>
+    /// The queue's two counters: the sequence number of the last job put on the stream (each job's
+    /// <c>queueSeq</c>) and the highest sequence a worker has started; a queued job's position is the
+    /// difference (O(1), an estimate: see docs/architecture.md).
+    /// </summary>
+    public static readonly RedisKey EnqueuedSeq = "lumiku:generations:enqueued";
+    public static readonly RedisKey StartedSeq = "lumiku:generations:started";
+
+    /// <summary>The last few job durations in ms (a list, newest first) the queue's ETA takes its median from.</summary>
+    public static readonly RedisKey JobDurations = "lumiku:generations:durations";
+
+    /// <summary>Live workers' job slots: a hash of consumer name to "slots|expiresAtMs", refreshed by each worker.</summary>
+    public static readonly RedisKey WorkerSlots = "lumiku:generations:slots";
+
+    public const string BalancePrefix = "lumiku:credits:";
+    public const string LedgerPrefix = "lumiku:ledger:";
+
     public const string GenerationPrefix = "lumiku:gen:";
 
     public static RedisKey Generation(string id) => GenerationPrefix + id;
-    public static RedisKey Balance(string userId) => "lumiku:credits:" + KeyPart(userId);
-    public static RedisKey Ledger(string userId) => "lumiku:ledger:" + KeyPart(userId);
+    public static RedisKey Balance(string userId) => BalancePrefix + KeyPart(userId);
+    public static RedisKey Ledger(string userId) => LedgerPrefix + KeyPart(userId);
     public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + KeyPart(userId);
 
     /// <summary>A submit's idempotency key, per user, 24 h.</summary>

@@ -14,7 +14,7 @@ local function event(gen, status)
 end
 
 local function terminal(status)
-  return status == 'succeeded' or status == 'failed' or status == 'canceled'
+  return status == 'succeeded' or status == 'failed' or status == 'canceled' or status == 'aborted'
 end
 
 -- Queue a webhook delivery for a status change, in the same script as the change: when the record has
@@ -31,4 +31,17 @@ local function webhook(key, gen, status, now)
   redis.call('XADD', 'lumiku:webhooks', '*', 'gen', gen, 'event',
     cjson.encode({id = id, gen = gen, seq = seq, type = status, at = tostring(now), attempt = 0, record = record}))
   redis.call('HSET', 'lumiku:webhooks:gen:' .. gen, tostring(seq), cjson.encode({id = id, type = status, state = 'pending'}))
+end
+
+-- End a queued job whose Cancel-After deadline has passed: aborted, its reservation refunded. The
+-- caller has checked that it is still queued (Start and abort-due.lua, both atomic, so once).
+local function abort(genKey, balanceKey, ledgerKey, now)
+  local gen = redis.call('HGET', genKey, 'id')
+  local reserved = tonumber(redis.call('HGET', genKey, 'reserved') or '0')
+  local bal = redis.call('INCRBY', balanceKey, reserved)
+  ledger(ledgerKey, 'refund', gen, reserved, bal, now, {'reason', 'aborted'})
+  redis.call('HSET', genKey, 'status', 'aborted', 'refunded', tostring(reserved), 'errorCode', 'aborted',
+    'errorMessage', 'The job had not started by its Cancel-After deadline.', 'completedAt', now)
+  event(gen, 'aborted')
+  webhook(genKey, gen, 'aborted', now)
 end

@@ -4,7 +4,8 @@
 -- to the stream at once (dueAt <= now) or parks it in the delayed set until dueAt (promote-due.lua
 -- re-adds it then; the trace context waits in the record). Only the consumer that holds the job may
 -- requeue it; a terminal job is only acked. A canceled job is skipped by Start or the mover.
--- KEYS: gen, stream, delayed, workersIdle. ARGV: entryId, group, now, consumer, dueAt, userId,
+-- Re-added at once, the job takes a new queueSeq (the back of the queue).
+-- KEYS: gen, stream, delayed, workersIdle, enqueuedSeq. ARGV: entryId, group, now, consumer, dueAt, userId,
 -- traceparent, tracestate, reason.
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua requeue.lua) <keys...> , <args...>
 
@@ -21,7 +22,7 @@ redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', tostring(math.max(at
 redis.call('XACK', KEYS[2], group, entry)
 if due <= now then
   local fresh = redis.call('XADD', KEYS[2], '*', 'id', gen, 'user', ARGV[6], 'traceparent', ARGV[7], 'tracestate', ARGV[8])
-  redis.call('HSET', KEYS[1], 'entryId', fresh)
+  redis.call('HSET', KEYS[1], 'entryId', fresh, 'queueSeq', redis.call('INCR', KEYS[5]))
   if redis.call('DEL', KEYS[4]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 else
   redis.call('HSET', KEYS[1], 'dueAt', ARGV[5], 'traceparent', ARGV[7], 'tracestate', ARGV[8])

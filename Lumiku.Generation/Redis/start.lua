@@ -1,6 +1,8 @@
--- A worker takes a delivered entry: skip it when the generation is already terminal (or gone), dead-
--- letter it past the delivery limit (refunding), else mark it processing and return the record.
--- KEYS: gen, balance, ledger, stream, deadLetter. ARGV: entryId, group, now, maxAttempts, consumer.
+-- A worker takes a delivered entry: skip it when the generation is already terminal (or gone), abort
+-- a queued one past its Cancel-After deadline (refunding), dead-letter it past the delivery limit
+-- (refunding), else mark it processing and return the record.
+-- Every entry read moves the started sequence up to its job's queueSeq (queue positions count from it).
+-- KEYS: gen, balance, ledger, stream, deadLetter, startedSeq. ARGV: entryId, group, now, maxAttempts, consumer.
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua start.lua) <keys...> , <args...>
 
 local entry, group, now = ARGV[1], ARGV[2], ARGV[3]
@@ -10,9 +12,17 @@ if not status then
   redis.call('XACK', KEYS[4], group, entry)
   return {'missing'}
 end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'queueSeq') or '0')
+if seq > tonumber(redis.call('GET', KEYS[6]) or '0') then redis.call('SET', KEYS[6], seq) end
 if terminal(status) then
   redis.call('XACK', KEYS[4], group, entry)
   return {'skip', status}
+end
+local cancelAt = redis.call('HGET', KEYS[1], 'cancelAt')
+if status == 'queued' and cancelAt and tonumber(now) >= tonumber(cancelAt) then
+  abort(KEYS[1], KEYS[2], KEYS[3], now)
+  redis.call('XACK', KEYS[4], group, entry)
+  return {'skip', 'aborted'}
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts > tonumber(ARGV[4]) then

@@ -1,6 +1,8 @@
 -- Reserve credits, write the record and queue the job, atomically. A worker about to sleep has set
 -- the idle flag: clear it and nudge (busy workers get no message).
--- KEYS: gen, balance, ledger, stream, userGens, idempotency, workersIdle.
+-- A job with a Cancel-After deadline (a cancelAt field) is also added to the deadlines set.
+-- The job's queueSeq (one more than the last job enqueued) is what its queue position counts from.
+-- KEYS: gen, balance, ledger, stream, userGens, idempotency, workersIdle, deadlines, enqueuedSeq.
 -- ARGV: id, userId, price, starterGrant, now, idemFingerprint, traceparent, tracestate, idemTtl, field/value pairs...
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua submit.lua) <keys...> , <args...>
 
@@ -31,7 +33,9 @@ redis.call('HSET', unpack(fields))
 redis.call('ZADD', KEYS[5], now, id)
 if fp ~= '' then redis.call('SET', KEYS[6], fp .. '|' .. id, 'EX', ARGV[9]) end
 local entry = redis.call('XADD', KEYS[4], '*', 'id', id, 'user', ARGV[2], 'traceparent', ARGV[7], 'tracestate', ARGV[8])
-redis.call('HSET', KEYS[1], 'entryId', entry)
+redis.call('HSET', KEYS[1], 'entryId', entry, 'queueSeq', redis.call('INCR', KEYS[9]))
+local cancelAt = redis.call('HGET', KEYS[1], 'cancelAt')
+if cancelAt then redis.call('ZADD', KEYS[8], cancelAt, id) end
 webhook(KEYS[1], id, 'queued', now)
 if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 return {'accepted', id, tostring(bal)}

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 
 namespace Lumiku.Tests.Api;
 
-/// <summary><c>POST /v1/generations/{id}/cancel</c>: queued → canceled with one refund; anything later → 409.</summary>
+/// <summary><c>POST /v1/generations/{id}/cancel</c>: queued or processing → canceled with one refund; finished → 409.</summary>
 [Collection(LumikuAppCollection.Name)]
 public sealed class CancelTests(LumikuApp app)
 {
@@ -55,20 +55,27 @@ public sealed class CancelTests(LumikuApp app)
     }
 
     [Fact]
-    public async Task ProcessingJob_AnswersConflictWithItsState_AndKeepsItsReservation()
+    public async Task ProcessingJob_WhoseWorkerIsGone_IsCanceledAndRefundedOnce_AndTheLateCompleteChargesNothing()
     {
         var user = LumikuAppFixture.NewUser("busy");
         using var client = await app.CreateApiClientAsync(user);
         var id = await app.SeedQueuedAsync(user);
+        // Started by a consumer that does not exist: nobody answers the cancel's message.
         var started = await app.Store().StartAsync(id, user, "0-1", "test-consumer", maxAttempts: 5);
         Assert.Equal(StartVerdict.Process, started.Verdict);
 
         using var response = await client.PostAsync($"/v1/generations/{id}/cancel", null);
-        var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict);
-        Assert.Equal("processing", problem.GetProperty("generationStatus").GetString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var canceled = await response.Content.ReadFromJsonAsync<GenerationView>(GenerationPolling.Json);
+        Assert.Equal("canceled", canceled!.Status);
+        Assert.Equal(10, canceled.Cost.Refunded);
+
+        Assert.Null(await app.Store().CompleteAsync(started.Generation!, "0-1", FluxModels.Dev, false, null, "image/png", 100));
+        using var again = await client.PostAsync($"/v1/generations/{id}/cancel", null);
+        var problem = await again.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("canceled", problem.GetProperty("generationStatus").GetString());
         var record = await app.Store().GetAsync(id);
-        Assert.Equal("processing", record!.Status);
-        Assert.Equal(0, record.Refunded);
+        Assert.Equal((GenerationStatus.Canceled, 0, 10), (record!.Status, record.Charged, record.Refunded));
     }
 
     [Fact]
@@ -81,6 +88,7 @@ public sealed class CancelTests(LumikuApp app)
         using var response = await client.PostAsync($"/v1/generations/{accepted.Id}/cancel", null);
         var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal("succeeded", problem.GetProperty("generationStatus").GetString());
+        Assert.Equal($"/v1/avatars/{accepted.Id}/image", problem.GetProperty("generation").GetProperty("imageUrl").GetString());
     }
 
     private async Task<bool> IsAcknowledgedAsync(string entryId)

@@ -16,7 +16,7 @@ public static class GenerationPolling
         while (true)
         {
             var view = await client.GetFromJsonAsync<GenerationView>($"/v1/generations/{id}", Json, cts.Token);
-            if (view!.Status is "succeeded" or "failed" or "canceled")
+            if (view!.Status is "succeeded" or "failed" or "canceled" or "aborted")
             {
                 return view;
             }
@@ -45,7 +45,9 @@ public sealed record GenerationView(
     bool FellBack,
     CostView Cost,
     ErrorView? Error,
-    string? ImageUrl);
+    string? ImageUrl,
+    int? QueuePosition = null,
+    DateTimeOffset? EstimatedStartAt = null);
 
 public sealed record CostView(int Reserved, int Charged, int Refunded);
 

@@ -106,17 +106,19 @@ public sealed class ExactlyOnceEffectsTests(RedisServerFixture redis) : IClassFi
     }
 
     [Fact]
-    public async Task CancelWhileProcessing_IsRefused_AndChangesNothing()
+    public async Task CancelWhileProcessing_RefundsOnce_AndASecondCancelChangesNothing()
     {
         var user = LumikuAppFixture.NewUser();
         var (id, entry) = await SubmitAndReadAsync(user);
         await _store.StartAsync(id, user, entry.Id, "c", 5);
 
         var cancel = await _store.CancelAsync(id, user);
+        var again = await _store.CancelAsync(id, user);
 
-        Assert.False(cancel.Changed);
-        Assert.Equal(GenerationStatus.Processing, cancel.Status);
-        Assert.Equal(90, await _store.GetBalanceAsync(user));
+        Assert.Equal((true, GenerationStatus.Canceled, 10), (cancel.Changed, cancel.Status, cancel.Refunded));
+        Assert.Equal((false, GenerationStatus.Canceled), (again.Changed, again.Status));
+        Assert.Equal(100, await _store.GetBalanceAsync(user));
+        await redis.AssertLedgerBalancedAsync(_store, user);
     }
 
     [Fact]

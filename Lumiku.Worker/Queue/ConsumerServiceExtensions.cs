@@ -5,7 +5,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Registers the stream consumer in its parts (read loop, job steps, takeover and claim refresher,
-/// deferral policy and delayed-job mover), its heartbeat health check and the worker's telemetry.
+/// deferral policy, delayed-job mover, deadline sweeper, job cancellations and the slots announced for the api's start estimate), its heartbeat health check and the worker's telemetry.
 /// </summary>
 public static class ConsumerServiceExtensions
 {
@@ -21,11 +21,15 @@ public static class ConsumerServiceExtensions
         builder.Services.AddSingleton<InFlightEntries>();
         builder.Services.AddSingleton<IntakeGate>();
         builder.Services.AddSingleton<DeferralPolicy>();
+        builder.Services.AddSingleton<JobCancellations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobCancellations>());
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddSingleton<AbandonedEntryTakeover>();
         builder.Services.AddHostedService<GenerationConsumer>();
         builder.Services.AddHostedService<ClaimRefresher>();
         builder.Services.AddHostedService<DelayedJobMover>();
+        builder.Services.AddHostedService<DeadlineSweeper>();
+        builder.Services.AddHostedService<SlotsAnnouncer>();
         builder.Services.AddHostedService<StreamTrimmer>();
         builder.Services.AddHostedService<QueueGauges>();
         return builder;

@@ -21,6 +21,7 @@ public sealed partial class JobRunner(
     DeferralPolicy policy,
     IntakeGate intake,
     InFlightEntries inFlight,
+    JobCancellations cancellations,
     WorkerTelemetry telemetry,
     TimeProvider time,
     ILogger<JobRunner> logger)
@@ -63,109 +64,166 @@ public sealed partial class JobRunner(
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["GenerationId"] = generationId });
         var started = time.GetTimestamp();
         telemetry.JobsInFlight.Add(1);
+        // Tracked before Start, so a user's cancel published once the job is processing finds it here.
+        using var job = cancellations.Track(generationId, cancellationToken);
         try
         {
-            var start = await StepAsync(
-                "start", generationId, () => store.StartAsync(generationId, userId, entry.Id, inFlight.Consumer, policy.MaxDeliveries), cancellationToken).ConfigureAwait(false);
-            if (!start.Done)
-            {
-                LogLeftPending(generationId, "start");
-                return;
-            }
-
-            switch (start.Value!.Verdict)
-            {
-                case StartVerdict.AlreadyFinished:
-                    LogSkipped(generationId);
-                    return;
-                case StartVerdict.Missing:
-                    LogMissing(generationId);
-                    telemetry.DeadLetters.Add(1);
-                    return;
-                case StartVerdict.DeadLettered:
-                    LogDeadLettered(generationId, policy.MaxDeliveries);
-                    telemetry.DeadLetters.Add(1);
-                    telemetry.Refunds.Add(1);
-                    telemetry.GenerationsCompleted.Add(1, Tag("outcome", "dead_lettered"));
-                    return;
-            }
-
-            var generation = start.Value.Generation!;
-            activity?.SetTag("gen_ai.operation.name", "generate_content");
-            activity?.SetTag("gen_ai.provider.name", "huggingface");
-            activity?.SetTag("gen_ai.request.model", generation.Model);
-            activity?.SetTag("gen_ai.output.type", "image");
-            activity?.SetTag("lumiku.generation.attempt", generation.Attempts);
-            LogProcessing(generationId, generation.Model, generation.Width, generation.Height, generation.Attempts);
-
-            StepResult<FluxImage> generated;
-            try
-            {
-                generated = await StepAsync(
-                    "generate",
-                    generationId,
-                    () => flux.GenerateAsync(
-                        new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model),
-                        cancellationToken),
-                    cancellationToken).ConfigureAwait(false);
-            }
-            catch (FluxException e)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Code);
-                await OnProviderFailureAsync(entry, generation, e, started, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (!generated.Done)
-            {
-                await GiveUpAsync(entry, generation, "generate", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            // Image first, then the state change: a crash in between leaves an orphan file, never a
-            // succeeded record without its image. The bytes stay in hand until stored, so a failed write
-            // is retried without a second provider call; the pooled buffer goes back once stored.
-            var image = generated.Value!;
-            int imageBytes;
-            using (image)
-            {
-                imageBytes = image.Bytes.Length;
-                var saved = await StepAsync("save", generationId, () => SaveAsync(generationId, image, cancellationToken), cancellationToken).ConfigureAwait(false);
-                if (!saved.Done)
-                {
-                    await GiveUpAsync(entry, generation, "save", cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            activity?.SetTag("gen_ai.response.model", image.ModelUsed);
-            activity?.SetTag("lumiku.generation.fell_back", image.FellBack);
-            var completed = await StepAsync(
-                "complete",
-                generationId,
-                () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes),
-                cancellationToken).ConfigureAwait(false);
-            if (!completed.Done)
-            {
-                await GiveUpAsync(entry, generation, "complete", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (completed.Value is { } charged)
-            {
-                telemetry.CreditsCharged.Add(charged, Tag("model", image.ModelUsed));
-                LogSucceeded(generationId, image.ModelUsed, image.FellBack, imageBytes);
-                telemetry.GenerationsCompleted.Add(1, Tag("outcome", "succeeded"), Tag("model", image.ModelUsed));
-                telemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds, Tag("model", image.ModelUsed), Tag("outcome", "succeeded"));
-                if (image.FellBack)
-                {
-                    telemetry.Fallbacks.Add(1, Tag("model", generation.Model));
-                }
-            }
+            await RunJobAsync(entry, generationId, userId, activity, job, started, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (job.CanceledByUser)
+        {
+            // The cancel script already ended the job (canceled, refunded, acked): drop any image saved meanwhile.
+            await DropImageUnlessSucceededAsync(generationId).ConfigureAwait(false);
+            LogCanceledWhileRunning(generationId);
+            telemetry.GenerationsCompleted.Add(1, Tag("outcome", "canceled"));
         }
         finally
         {
             telemetry.JobsInFlight.Add(-1);
+        }
+    }
+
+    private async Task RunJobAsync(
+        StreamEntry entry, string generationId, string userId, Activity? activity, JobCancellations.TrackedJob job, long started, CancellationToken cancellationToken)
+    {
+        var start = await StepAsync(
+            "start", generationId, () => store.StartAsync(generationId, userId, entry.Id, inFlight.Consumer, policy.MaxDeliveries), cancellationToken).ConfigureAwait(false);
+        if (!start.Done)
+        {
+            LogLeftPending(generationId, "start");
+            return;
+        }
+
+        switch (start.Value!.Verdict)
+        {
+            case StartVerdict.AlreadyFinished:
+                LogSkipped(generationId);
+                return;
+            case StartVerdict.Missing:
+                LogMissing(generationId);
+                telemetry.DeadLetters.Add(1);
+                return;
+            case StartVerdict.DeadLettered:
+                LogDeadLettered(generationId, policy.MaxDeliveries);
+                telemetry.DeadLetters.Add(1);
+                telemetry.Refunds.Add(1);
+                telemetry.GenerationsCompleted.Add(1, Tag("outcome", "dead_lettered"));
+                return;
+        }
+
+        var generation = start.Value.Generation!;
+        activity?.SetTag("gen_ai.operation.name", "generate_content");
+        activity?.SetTag("gen_ai.provider.name", "huggingface");
+        activity?.SetTag("gen_ai.request.model", generation.Model);
+        activity?.SetTag("gen_ai.output.type", "image");
+        activity?.SetTag("lumiku.generation.attempt", generation.Attempts);
+        LogProcessing(generationId, generation.Model, generation.Width, generation.Height, generation.Attempts);
+
+        StepResult<FluxImage> generated;
+        try
+        {
+            generated = await StepAsync(
+                "generate",
+                generationId,
+                () => flux.GenerateAsync(
+                    new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model),
+                    job.Token),
+                job.Token).ConfigureAwait(false);
+        }
+        catch (FluxException e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Code);
+            await OnProviderFailureAsync(entry, generation, e, started, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!generated.Done)
+        {
+            await GiveUpAsync(entry, generation, "generate", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Image first, then the state change: a crash in between leaves an orphan file, never a
+        // succeeded record without its image. The bytes stay in hand until stored, so a failed write
+        // is retried without a second provider call; the pooled buffer goes back once stored.
+        var image = generated.Value!;
+        int imageBytes;
+        using (image)
+        {
+            imageBytes = image.Bytes.Length;
+            var saved = await StepAsync("save", generationId, () => SaveAsync(generationId, image, job.Token), job.Token).ConfigureAwait(false);
+            if (!saved.Done)
+            {
+                await GiveUpAsync(entry, generation, "save", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        activity?.SetTag("gen_ai.response.model", image.ModelUsed);
+        activity?.SetTag("lumiku.generation.fell_back", image.FellBack);
+        var completed = await StepAsync(
+            "complete",
+            generationId,
+            () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes),
+            cancellationToken).ConfigureAwait(false);
+        if (!completed.Done)
+        {
+            await GiveUpAsync(entry, generation, "complete", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (completed.Value is null)
+        {
+            // Complete lost: the job ended meanwhile (a user's cancel); no charge, and no image kept.
+            await DropImageUnlessSucceededAsync(generationId).ConfigureAwait(false);
+        }
+        else if (completed.Value is { } charged)
+        {
+            telemetry.CreditsCharged.Add(charged, Tag("model", image.ModelUsed));
+            LogSucceeded(generationId, image.ModelUsed, image.FellBack, imageBytes);
+            telemetry.GenerationsCompleted.Add(1, Tag("outcome", "succeeded"), Tag("model", image.ModelUsed));
+            telemetry.GenerationDuration.Record(time.GetElapsedTime(started).TotalSeconds, Tag("model", image.ModelUsed), Tag("outcome", "succeeded"));
+            await RecordDurationAsync(time.GetElapsedTime(started)).ConfigureAwait(false);
+            if (image.FellBack)
+            {
+                telemetry.Fallbacks.Add(1, Tag("model", generation.Model));
+            }
+        }
+    }
+
+    /// <summary>Adds the job's time to the api's start-estimate sample; best effort (an estimate, not an effect).</summary>
+    private async Task RecordDurationAsync(TimeSpan duration)
+    {
+        try
+        {
+            await store.RecordJobDurationAsync(duration).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogDurationNotRecorded(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Deletes this job's image unless the generation succeeded (a duplicate delivery's winner keeps
+    /// the image both wrote): a canceled job keeps no image. Best effort; a file left is only an orphan.
+    /// </summary>
+    private async Task DropImageUnlessSucceededAsync(string generationId)
+    {
+        try
+        {
+            if ((await store.GetAsync(generationId).ConfigureAwait(false))?.Status is not GenerationStatus.Succeeded)
+            {
+                await images.DeleteAsync(generationId).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            // No image was stored: nothing to drop.
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or IOException)
+        {
+            LogImageNotDropped(generationId, e.Message);
         }
     }
 
@@ -310,6 +368,15 @@ public sealed partial class JobRunner(
     }
 
     private static KeyValuePair<string, object?> Tag(string key, object? value) => new(key, value);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} stopped: canceled by its user while running (refunded by the cancel, nothing charged)")]
+    private partial void LogCanceledWhileRunning(string generationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}: the image of a canceled job could not be deleted: {Reason}")]
+    private partial void LogImageNotDropped(string generationId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A job duration was not recorded for the start estimate: {Reason}")]
+    private partial void LogDurationNotRecorded(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed stream entry {EntryId} moved to the dead-letter stream")]
     private partial void LogMalformed(string entryId);
