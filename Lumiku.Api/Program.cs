@@ -24,6 +24,9 @@ app.MapGenerationsApi();
 app.MapAvatarsApi();
 app.MapPresetsApi();
 app.MapCreditsApi();
+app.MapLedgerApi();
+app.MapLifecycleApi();
+app.MapAdminApi();
 
 if (app.Environment.IsDevelopment())
 {

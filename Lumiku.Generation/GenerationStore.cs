@@ -19,13 +19,17 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
 
     private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Reserve the model's price, write the record and XADD the job, in one atomic step.</summary>
+    /// <summary>
+    /// Reserve the model's price, write the record and XADD the job, in one atomic step; refused when the
+    /// user already has <paramref name="maxUnfinished"/> jobs queued or processing.
+    /// </summary>
     public async Task<SubmitResult> SubmitAsync(
         NewGeneration request,
         string? idempotencyKey = null,
         string? fingerprint = null,
         string? traceParent = null,
-        string? traceState = null)
+        string? traceState = null,
+        int maxUnfinished = int.MaxValue)
     {
         var id = NewId();
         var price = credits.Value.PriceOf(request.Model);
@@ -43,6 +47,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
             traceParent ?? "",
             traceState ?? "",
             (long)IdempotencyTtl.TotalSeconds,
+            maxUnfinished,
             F.Id, id,
             F.UserId, request.UserId,
             F.Prompt, request.Prompt,
@@ -73,6 +78,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
             "accepted" => new SubmitResult(SubmitOutcome.Accepted, id, ParseInt(result[2]), price, Queued(id, request, price, createdAt)),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
+            "busy" => new SubmitResult(SubmitOutcome.TooManyUnfinished, null, ParseInt(result[1]), price),
             _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseInt(result[1]), price),
         };
     }

@@ -27,6 +27,7 @@ public static class GenerationEventStream
         IConnectionMultiplexer redis,
         GenerationStore store,
         string id,
+        string userId,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var queue = await redis.GetSubscriber().SubscribeAsync(RedisKeys.Events(id));
@@ -69,6 +70,7 @@ public static class GenerationEventStream
         finally
         {
             await queue.UnsubscribeAsync();
+            await store.ReleaseEventStreamAsync(userId);
         }
     }
 

@@ -38,8 +38,40 @@ public static class RedisKeys
     public static RedisKey Generation(string id) => GenerationPrefix + id;
     public static RedisKey Balance(string userId) => "lumiku:credits:" + userId;
     public static RedisKey Ledger(string userId) => "lumiku:ledger:" + userId;
-    public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + userId;
+    public static RedisKey UserGenerations(string userId) => UserGenerationsPrefix + userId;
     public static RedisKey Idempotency(string userId, string key) => "lumiku:idem:" + userId + ":" + key;
+
+    /// <summary>The user's unfinished jobs (queued + processing), counted by the scripts (prelude.lua); gone at zero.</summary>
+    public static RedisKey Unfinished(string userId) => "lumiku:unfinished:" + userId;
+
+    /// <summary>The user's open event streams (SSE), with a TTL as a safety net (event-stream-claim.lua).</summary>
+    public static RedisKey EventStreams(string userId) => "lumiku:sse:" + userId;
+
+    /// <summary>The partition of a Redis rate limit for a user (the limiter library wraps it in its own key).</summary>
+    public static string RateLimitPartition(string policy, string userId) => "lumiku:rl:" + policy + ":" + userId;
+
+    /// <summary>The SCAN pattern of every key the user's own idempotency keys live under.</summary>
+    public static string IdempotencyPattern(string userId) => "lumiku:idem:" + userId + ":*";
+
+    /// <summary>
+    /// The SCAN pattern of the rate-limit keys of <paramref name="userId"/>: the limiter library names them
+    /// <c>rl:{kind}:{partition}</c> and more beside it, with the partition from <see cref="RateLimitPartition"/>.
+    /// </summary>
+    public static string RateLimitPattern(string userId) => "rl:*lumiku:rl:*:" + userId + "*";
+
+    /// <summary>
+    /// Failed and canceled generations by the time they ended (Unix ms), deleted after
+    /// <c>Retention:FailedDays</c> (prelude.lua's ended() adds them; expire-failed.lua deletes them).
+    /// </summary>
+    public static readonly RedisKey Retention = "lumiku:retention";
+
+    /// <summary>A deleted user's ledger, kept for accounting under a hash of the user id.</summary>
+    public static RedisKey DeletedLedger(string userHash) => "lumiku:ledger:deleted:" + userHash;
+
+    /// <summary>A sweep's lock (SET NX PX): one replica runs a round, the others skip it.</summary>
+    public static RedisKey SweepLock(string sweep) => "lumiku:lock:" + sweep;
+
+    public const string UserGenerationsPrefix = "lumiku:user-gens:";
 
     /// <summary>Channel that carries a generation's status changes (for SSE).</summary>
     public static RedisChannel Events(string id) => RedisChannel.Literal("lumiku:events:" + id);
