@@ -14,6 +14,7 @@ builder.AddGenerationStore();
 builder.AddFluxClient();
 builder.AddFluxFallbackTracing();
 builder.AddGenerationConsumer();
+builder.AddLifecycleSweeps();
 
 var app = builder.Build();
 

@@ -27,6 +27,7 @@ public sealed class WorkerTelemetry : IDisposable
         Deferrals = _meter.CreateCounter<long>("lumiku.generations.deferred", "{generation}", "Jobs put back to queued without counting a delivery (breaker open, provider said later), by error.");
         DeadLetters = _meter.CreateCounter<long>("lumiku.generations.dead_letters", "{entry}", "Stream entries moved to the dead-letter stream.");
         CreditsCharged = _meter.CreateCounter<long>("lumiku.credits.charged", "{credit}", "Credits charged for delivered avatars, by model.");
+        SweepRemoved = _meter.CreateCounter<long>("lumiku.sweep.removed", "{item}", "What the lifecycle sweeps removed, by sweep (retention, orphan-images, consumers, dead-letters).");
         JobsInFlight = _meter.CreateUpDownCounter<long>("lumiku.worker.jobs_in_flight", "{job}", "Jobs this worker is processing right now.");
         _meter.CreateObservableGauge("lumiku.queue.length", () => Volatile.Read(ref _queueLength), "{entry}", "Entries in the generation stream (acknowledged ones until trimmed).");
         _meter.CreateObservableGauge("lumiku.queue.pending", () => Volatile.Read(ref _queuePending), "{entry}", "Entries delivered to a consumer and not yet acknowledged.");
@@ -40,6 +41,7 @@ public sealed class WorkerTelemetry : IDisposable
     private long _deadLetters;
 
     public Counter<long> CreditsCharged { get; }
+    public Counter<long> SweepRemoved { get; }
     public UpDownCounter<long> JobsInFlight { get; }
 
     /// <summary>Latest queue sample (from <see cref="Queue.QueueGauges"/>).</summary>
