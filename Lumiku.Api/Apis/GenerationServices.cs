@@ -9,7 +9,7 @@ namespace Lumiku.Api.Apis;
 public sealed class GenerationServices(
     GenerationStore store, IImageStore images, ApiTelemetry telemetry, IOptions<LimitOptions> limits, ILogger<GenerationServices> logger)
 {
-    public LimitOptions Limits { get; } = limits.Value;
+    public IOptions<LimitOptions> Limits { get; } = limits;
 
     public GenerationStore Store { get; } = store;
     public IImageStore Images { get; } = images;

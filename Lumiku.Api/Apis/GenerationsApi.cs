@@ -100,7 +100,7 @@ public static partial class GenerationsApi
                 traceState = context.TraceState;
             }
 
-            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState, services.Limits.MaxUnfinishedJobs);
+            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState, services.Limits.Value.MaxUnfinishedJobs);
             if (result.Outcome == SubmitOutcome.Accepted)
             {
                 publish?.SetTag("messaging.message.id", result.GenerationId);
@@ -122,10 +122,10 @@ public static partial class GenerationsApi
                 services.Telemetry.GenerationsRejected.Add(1, new KeyValuePair<string, object?>("reason", "too_many_unfinished"));
                 return RateLimitingExtensions.TooManyProblem(
                     http,
-                    services.Limits.UnfinishedRetryAfter,
-                    $"You already have {services.Limits.MaxUnfinishedJobs} generations queued or processing; submit more when one has finished.",
+                    services.Limits.Value.UnfinishedRetryAfter,
+                    $"You already have {services.Limits.Value.MaxUnfinishedJobs} generations queued or processing; submit more when one has finished.",
                     "https://lumiku.dev/problems/too-many-unfinished",
-                    new Dictionary<string, object?> { ["maxUnfinishedJobs"] = services.Limits.MaxUnfinishedJobs });
+                    new Dictionary<string, object?> { ["maxUnfinishedJobs"] = services.Limits.Value.MaxUnfinishedJobs });
             case SubmitOutcome.IdempotencyConflict:
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status422UnprocessableEntity,
@@ -227,12 +227,12 @@ public static partial class GenerationsApi
 
         // Counted in Redis across replicas; released when the stream ends or the client leaves.
         var userId = user.UserId();
-        if (!await services.Store.ClaimEventStreamAsync(userId, services.Limits.MaxEventStreams, GenerationEventStream.MaxDuration + GenerationEventStream.PollInterval))
+        if (!await services.Store.ClaimEventStreamAsync(userId, services.Limits.Value.MaxEventStreams, GenerationEventStream.MaxDuration + GenerationEventStream.PollInterval))
         {
             return RateLimitingExtensions.TooManyProblem(
                 http,
                 GenerationEventStream.PollInterval,
-                $"You have {services.Limits.MaxEventStreams} event streams open; close one first.",
+                $"You have {services.Limits.Value.MaxEventStreams} event streams open; close one first.",
                 "https://lumiku.dev/problems/too-many-event-streams");
         }
 

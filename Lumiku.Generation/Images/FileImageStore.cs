@@ -82,7 +82,14 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
     {
         foreach (var (extension, _) in Formats)
         {
-            File.Delete(PathOf(generationId, extension, isExtension: true));
+            try
+            {
+                File.Delete(PathOf(generationId, extension, isExtension: true));
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // No image ever went into this fan-out folder: nothing to delete.
+            }
         }
 
         return Task.CompletedTask;

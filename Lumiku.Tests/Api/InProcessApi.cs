@@ -5,9 +5,11 @@ namespace Lumiku.Tests.Api;
 
 /// <summary>
 /// The api in this process, for what the AppHost cannot show cheaply: how it looks in Production
-/// and the endpoints it maps. It talks to the AppHost's Redis.
+/// and the endpoints it maps, and several api processes on one Redis. It talks to the given Redis;
+/// <paramref name="settings"/> override configuration.
 /// </summary>
-public sealed class InProcessApi(string environment, string redisConnectionString) : WebApplicationFactory<Lumiku.Api.ApiTelemetry>
+public sealed class InProcessApi(string environment, string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Lumiku.Api.ApiTelemetry>
 {
     public const string SigningKey = "an-in-process-test-signing-key-of-enough-length";
 
@@ -17,5 +19,9 @@ public sealed class InProcessApi(string environment, string redisConnectionStrin
         builder.UseSetting("ConnectionStrings:redis", redisConnectionString);
         builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("Images:Path", Path.Combine(Path.GetTempPath(), "lumiku-tests", "in-process-images"));
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
