@@ -10,6 +10,8 @@ public sealed record BenchOptions
     public int Warmup { get; init; } = 500;
     public int Concurrency { get; init; } = 64;
     public int Workers { get; init; } = 1;
+    /// <summary>Api processes on the one Redis; the load generator spreads its connections over them evenly.</summary>
+    public int ApiReplicas { get; init; } = 1;
     public int WorkerConcurrency { get; init; } = 32;
     public int EmulatorLatencyMs { get; init; }
     /// <summary>Image size the emulator answers with (<c>Emulator__ImageKb</c>); null answers the painted size.</summary>
@@ -94,6 +96,7 @@ public sealed record BenchOptions
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
           --workers N                worker processes on the one consumer group (default 1)
+          --api-replicas N           api processes on the one Redis; connection c goes to api c mod N (default 1)
           --worker-concurrency N     Worker__Concurrency, jobs in flight per worker (default 32)
           --emulator-latency-ms MS   Emulator__LatencyMs (default 0)
           --image-kb KB              Emulator__ImageKb: answers padded to at least KB; 0 = as painted (default 150)
@@ -174,6 +177,7 @@ public sealed record BenchOptions
                 "--warmup" => options with { Warmup = Int() },
                 "--concurrency" => options with { Concurrency = Math.Max(1, Int()) },
                 "--workers" => options with { Workers = Math.Max(1, Int()) },
+                "--api-replicas" => options with { ApiReplicas = Math.Max(1, Int()) },
                 "--worker-concurrency" => options with { WorkerConcurrency = Math.Max(1, Int()) },
                 "--emulator-latency-ms" => options with { EmulatorLatencyMs = Int() },
                 "--image-kb" => options with { ImageKb = Int() is var kb and > 0 ? kb : null },
