@@ -40,18 +40,9 @@ public static partial class AdminApi
         [Range(1, MaxPageSize)] int limit = DefaultPageSize,
         [StringLength(64)] string? cursor = null)
     {
-        StreamId? before = null;
-        if (cursor is not null)
+        if (!StreamCursor.TryParse(cursor, out var before, out var problem))
         {
-            if (!StreamId.TryParse(cursor, out var id))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    ["cursor"] = ["The cursor is not one this API gave out; use the nextCursor of the previous page."],
-                });
-            }
-
-            before = id;
+            return problem;
         }
 
         var page = await store.ListDeadLettersAsync(before, limit);

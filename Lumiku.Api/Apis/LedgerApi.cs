@@ -3,7 +3,6 @@ using System.Security.Claims;
 using Lumiku.Api.Auth;
 using Lumiku.Api.RateLimiting;
 using Lumiku.Generation;
-using Lumiku.Generation.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lumiku.Api.Apis;
@@ -34,18 +33,9 @@ public static class LedgerApi
         [Range(1, MaxPageSize)] int limit = DefaultPageSize,
         [StringLength(64)] string? cursor = null)
     {
-        StreamId? before = null;
-        if (cursor is not null)
+        if (!StreamCursor.TryParse(cursor, out var before, out var problem))
         {
-            if (!StreamId.TryParse(cursor, out var id))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    ["cursor"] = ["The cursor is not one this API gave out; use the nextCursor of the previous page."],
-                });
-            }
-
-            before = id;
+            return problem;
         }
 
         var userId = user.UserId();

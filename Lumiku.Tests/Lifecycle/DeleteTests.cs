@@ -24,11 +24,7 @@ public sealed class DeleteTests(TwoApisFixture apis) : IClassFixture<TwoApisFixt
         var user = LumikuAppFixture.NewUser("del");
         var store = apis.Store();
         var failed = (await store.SubmitAsync(Job(user))).GenerationId!;
-        var entry = await apis.ReadEntryAsync(failed);
-        var started = await store.StartAsync(failed, user, entry.Id, "reader", 5);
-        // The image was stored just before the job failed.
-        await apis.Images.SaveAsync(failed, new byte[] { 1, 2, 3 }, "image/png");
-        await store.FailAsync(started.Generation!, entry.Id, "provider_error", "The provider failed.");
+        await apis.FailAfterImageAsync(store, failed);
         var queued = (await store.SubmitAsync(Job(user))).GenerationId!;
         using var client = TwoApisFixture.Client(apis.First, user);
         using var stranger = TwoApisFixture.Client(apis.Second, LumikuAppFixture.NewUser("stranger"));

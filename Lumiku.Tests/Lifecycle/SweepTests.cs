@@ -32,10 +32,7 @@ public sealed class SweepTests(TwoApisFixture apis) : IClassFixture<TwoApisFixtu
         var canceled = (await store.SubmitAsync(Job(user))).GenerationId!;
         await store.CancelAsync(canceled, user);
         var failed = (await store.SubmitAsync(Job(user))).GenerationId!;
-        var entry = await apis.ReadEntryAsync(failed);
-        var started = await store.StartAsync(failed, user, entry.Id, "reader", 5);
-        await apis.Images.SaveAsync(failed, new byte[] { 1, 2, 3 }, "image/png");
-        await store.FailAsync(started.Generation!, entry.Id, "provider_error", "The provider failed.");
+        await apis.FailAfterImageAsync(store, failed);
         var avatar = (await store.SubmitAsync(Job(user))).GenerationId!;
         await apis.SucceedAsync(store, avatar);
 

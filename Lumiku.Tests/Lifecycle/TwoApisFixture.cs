@@ -90,6 +90,16 @@ public sealed class TwoApisFixture : IAsyncLifetime
         Assert.NotNull(await store.CompleteAsync(started.Generation!, entry.Id, record.Model, false, null, "image/png", bytes.Length));
     }
 
+    /// <summary>Takes <paramref name="generationId"/> from the stream, stores an image, then fails it: a failed job that left its image.</summary>
+    public async Task FailAfterImageAsync(GenerationStore store, string generationId)
+    {
+        var entry = await ReadEntryAsync(generationId);
+        var record = await store.GetAsync(generationId);
+        var started = await store.StartAsync(generationId, record!.UserId, entry.Id, "reader", 5);
+        await Images.SaveAsync(generationId, new byte[] { 1, 2, 3 }, "image/png");
+        Assert.True((await store.FailAsync(started.Generation!, entry.Id, "provider_error", "The provider failed.")).Changed);
+    }
+
     /// <summary>The worker's telemetry on a meter of its own, for sweeps built by hand.</summary>
     public static WorkerTelemetry Telemetry() =>
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
