@@ -21,7 +21,10 @@ public sealed class OrphanImageSweep(
         long removed = 0;
         await foreach (var image in images.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (image.LastModified < cutoff && !await Store.IsImageReferencedAsync(image.GenerationId).ConfigureAwait(false))
+            // Only names the stores give images (a generation id); anything else in the folder or container is not ours to delete.
+            if (image.GenerationId.Length >= 2 && image.GenerationId.All(char.IsAsciiLetterOrDigit)
+                && image.LastModified < cutoff
+                && !await Store.IsImageReferencedAsync(image.GenerationId).ConfigureAwait(false))
             {
                 await images.DeleteAsync(image.GenerationId, cancellationToken).ConfigureAwait(false);
                 removed++;

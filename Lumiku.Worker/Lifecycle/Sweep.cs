@@ -1,6 +1,5 @@
 using Lumiku.Generation;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Lumiku.Worker.Lifecycle;
 
@@ -47,8 +46,10 @@ public abstract partial class Sweep(GenerationStore store, IOptions<LifecycleOpt
                         LogSwept(logger, Name, removed);
                     }
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException or IOException or Azure.RequestFailedException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // A sweep is housekeeping: whatever fails (Redis or the image store away, a bug) waits
+                    // for the next round instead of stopping the worker that runs the jobs.
                     LogSweepFailed(logger, Name, e);
                 }
             }
