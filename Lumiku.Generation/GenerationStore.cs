@@ -59,6 +59,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.Seed, request.Seed?.ToString(CultureInfo.InvariantCulture));
         AddIfPresent(args, F.Name, request.Name);
         AddIfPresent(args, F.PresetId, request.PresetId);
+        AddIfPresent(args, F.IdempotencyKey, idempotencyKey is null ? null : idemKey.ToString());
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,

@@ -13,6 +13,8 @@ for _, gen in ipairs(ids) do
   local key = ARGV[3] .. gen
   local rec = redis.call('HMGET', key, 'userId', 'status')
   if rec[2] == 'failed' or rec[2] == 'canceled' then
+    local idem = redis.call('HGET', key, 'idemKey')
+    if idem then redis.call('DEL', idem) end
     redis.call('DEL', key)
     redis.call('ZREM', ARGV[4] .. rec[1], gen)
     deleted[#deleted + 1] = gen

@@ -59,6 +59,27 @@ public sealed class DeleteTests(TwoApisFixture apis) : IClassFixture<TwoApisFixt
     }
 
     [Fact]
+    public async Task ReplayingTheIdempotencyKeyOfADeletedGeneration_QueuesANewOne_NotAnError()
+    {
+        var user = LumikuAppFixture.NewUser("replay");
+        using var client = TwoApisFixture.Client(apis.First, user);
+        HttpRequestMessage Submit() => new(HttpMethod.Post, "/v1/generations")
+        {
+            Content = JsonContent.Create(new { prompt = "A portrait submitted twice", model = "flux-schnell" }),
+            Headers = { { GenerationsApi.IdempotencyKeyHeader, "twice-1" } },
+        };
+        using var first = await client.SendAsync(Submit());
+        var id = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/v1/generations/{id}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/generations/{id}")).StatusCode);
+
+        using var again = await client.SendAsync(Submit());
+
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.NotEqual(id, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task DeleteMe_LeavesNoKeyOfTheUser_ButTheTombstonedLedger_WhichStillAddsUp()
     {
         var user = LumikuAppFixture.NewUser("leaver");
