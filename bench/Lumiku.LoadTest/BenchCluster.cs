@@ -147,6 +147,16 @@ public sealed class BenchCluster : IAsyncDisposable
 
     private void StartLumiku(BenchOptions options, string dotnet, string apiDll, string workerDll, string redis, string images, string starter)
     {
+        // With --storage blob, a container of this run's own (the name of its temp folder), created by the first write.
+        KeyValuePair<string, string>[] storage = options.Storage == "blob"
+            ?
+            [
+                new("Storage__Mode", "blob"),
+                new("ConnectionStrings__images", options.BlobConnectionString!),
+                new("Storage__Container", "bench-" + Path.GetFileName(TempDirectory).Replace("lumiku-bench-", "", StringComparison.Ordinal).ToLowerInvariant()),
+            ]
+            : [];
+
         for (var i = 0; i < options.ApiReplicas; i++)
         {
             Apis.Add(StartDotnet(i == 0 ? "api" : $"api-{i}", dotnet, apiDll, options,
@@ -154,6 +164,7 @@ public sealed class BenchCluster : IAsyncDisposable
                 new("ConnectionStrings__redis", redis),
                 new("Jwt__SigningKey", SigningKey),
                 new("Images__Path", images),
+                .. storage,
                 new("Credits__StarterGrant", starter),
                 // The per-user submission limit (10 a minute) would answer most of the load 429: lift it to
                 // its maximum, so the limiter still runs (and costs what it costs) but never rejects.
@@ -173,6 +184,7 @@ public sealed class BenchCluster : IAsyncDisposable
                 new("Flux__BaseUrl", "http://inference/"),
                 new("Flux__Token", "bench"),
                 new("Images__Path", images),
+                .. storage,
                 new("Credits__StarterGrant", starter),
                 new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
                 new("Worker__ConsumerName", $"bench-worker-{i}"),

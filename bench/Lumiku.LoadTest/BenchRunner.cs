@@ -87,6 +87,7 @@ public static class BenchRunner
             Concurrency = options.Concurrency,
             Workers = options.Workers,
             ApiReplicas = options.ApiReplicas,
+            Storage = options.Storage,
             HoldWorkers = options.HoldWorkers,
             WorkerNice = options.WorkerNice,
             WorkerConcurrency = options.WorkerConcurrency,
