@@ -34,6 +34,27 @@ public sealed class LimitsAcrossApisTests(TwoApisFixture apis) : IClassFixture<T
     }
 
     [Fact]
+    public async Task ListReads_AreLimitedOnceAcrossTwoApis_OverEveryListRoute()
+    {
+        var user = LumikuAppFixture.NewUser("lister");
+        using var first = TwoApisFixture.Client(apis.First, user);
+        using var second = TwoApisFixture.Client(apis.Second, user);
+        string[] routes = ["/v1/generations", "/v1/avatars", "/v1/credits/ledger"];
+        for (var i = 0; i < TwoApisFixture.ListReadsPerWindow; i++)
+        {
+            using var allowed = await (i % 2 == 0 ? first : second).GetAsync(routes[i % routes.Length]);
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        using var limited = await first.GetAsync("/v1/avatars");
+        var problem = await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests);
+        Assert.Contains("list reads", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+        // One generation by id is not a list read.
+        Assert.NotEqual(HttpStatusCode.TooManyRequests, (await second.GetAsync("/v1/generations/0123456789abcdef")).StatusCode);
+    }
+
+    [Fact]
     public async Task UnfinishedCap_AnswersTooManyRequests_WithRetryAfter_AndChargesNothing_UntilOneFinishes()
     {
         var user = LumikuAppFixture.NewUser("busy");

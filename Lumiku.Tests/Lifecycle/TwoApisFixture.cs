@@ -20,6 +20,7 @@ public sealed class TwoApisFixture : IAsyncLifetime
     public const int SubmissionsPerWindow = 6;
     public const int MaxUnfinishedJobs = 3;
     public const int MaxEventStreams = 2;
+    public const int ListReadsPerWindow = 30;
 
     public RedisServerFixture Redis { get; } = new();
 
@@ -39,6 +40,7 @@ public sealed class TwoApisFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["RateLimits:SubmissionsPerWindow"] = SubmissionsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RateLimits:ListReadsPerWindow"] = ListReadsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Limits:MaxUnfinishedJobs"] = MaxUnfinishedJobs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Limits:MaxEventStreams"] = MaxEventStreams.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Images:Path"] = ImagesPath,
