@@ -25,6 +25,9 @@ app.MapAvatarsApi();
 app.MapPresetsApi();
 app.MapCreditsApi();
 app.MapWebhooksApi();
+app.MapLedgerApi();
+app.MapLifecycleApi();
+app.MapAdminApi();
 
 if (app.Environment.IsDevelopment())
 {

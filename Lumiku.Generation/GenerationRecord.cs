@@ -85,6 +85,9 @@ public sealed record GenerationRecord
         public const string CompletedAt = "completedAt";
         public const string CancelAt = "cancelAt";
         public const string QueueSeq = "queueSeq";
+
+        /// <summary>The Redis key of the submission's Idempotency-Key entry, so deleting the record deletes it too.</summary>
+        public const string IdempotencyKey = "idemKey";
     }
 
     /// <summary>Reads a record from the flat field/value array HGETALL (or a script) returns; null when empty.</summary>

@@ -22,7 +22,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Reserve the model's price, write the record and XADD the job, in one atomic step. With
+    /// Reserve the model's price, write the record and XADD the job, in one atomic step; refused when the
+    /// user already has <paramref name="maxUnfinished"/> jobs queued or processing. With
     /// <paramref name="cancelAfter"/>, a job still queued that long after submit is aborted and refunded.
     /// </summary>
     public async Task<SubmitResult> SubmitAsync(
@@ -31,7 +32,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         string? fingerprint = null,
         string? traceParent = null,
         string? traceState = null,
-        TimeSpan? cancelAfter = null)
+        TimeSpan? cancelAfter = null,
+        int maxUnfinished = int.MaxValue)
     {
         var id = NewId();
         var price = credits.Value.PriceOf(request.Model);
@@ -49,6 +51,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
             traceParent ?? "",
             traceState ?? "",
             (long)IdempotencyTtl.TotalSeconds,
+            maxUnfinished,
             F.Id, id,
             F.UserId, request.UserId,
             F.Prompt, request.Prompt,
@@ -66,6 +69,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         AddIfPresent(args, F.TraceState, traceState);
         long? cancelAt = cancelAfter is { } after ? createdAt + (long)after.TotalMilliseconds : null;
         AddIfPresent(args, F.CancelAt, cancelAt?.ToString(CultureInfo.InvariantCulture));
+        AddIfPresent(args, F.IdempotencyKey, idempotencyKey is null ? null : idemKey.ToString());
 
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Submit,
@@ -90,6 +94,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
             }),
             "existing" => new SubmitResult(SubmitOutcome.Replayed, (string)result[1]!, 0, price),
             "conflict" => new SubmitResult(SubmitOutcome.IdempotencyConflict, (string)result[1]!, 0, price),
+            "busy" => new SubmitResult(SubmitOutcome.TooManyUnfinished, null, ParseLong(result[1]), price),
             _ => new SubmitResult(SubmitOutcome.InsufficientCredits, null, ParseLong(result[1]), price),
         };
     }

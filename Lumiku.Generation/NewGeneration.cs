@@ -28,6 +28,8 @@ public enum SubmitOutcome
     /// <summary>The idempotency key was seen with another body.</summary>
     IdempotencyConflict,
     InsufficientCredits,
+    /// <summary>The user already has Limits:MaxUnfinishedJobs jobs queued or processing.</summary>
+    TooManyUnfinished,
 }
 
 /// <summary>The result of <see cref="GenerationStore.SubmitAsync"/>.</summary>

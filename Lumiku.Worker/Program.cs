@@ -15,6 +15,7 @@ builder.AddFluxClient();
 builder.AddFluxFallbackTracing();
 builder.AddGenerationConsumer();
 builder.AddWebhookDelivery();
+builder.AddLifecycleSweeps();
 
 var app = builder.Build();
 

@@ -31,6 +31,7 @@ public sealed class WorkerTelemetry : IDisposable
         WebhooksRetried = _meter.CreateCounter<long>("lumiku.webhooks.retried", "{attempt}", "Failed webhook attempts with a retry scheduled, by event type.");
         WebhooksFailed = _meter.CreateCounter<long>("lumiku.webhooks.failed", "{event}", "Webhook events given up after the last retry, by event type.");
         WebhooksDisabled = _meter.CreateCounter<long>("lumiku.webhooks.disabled", "{event}", "Webhook events answered 410 Gone: the generation's webhook sends no more, by event type.");
+        SweepRemoved = _meter.CreateCounter<long>("lumiku.sweep.removed", "{item}", "What the lifecycle sweeps removed, by sweep (retention, orphan-images, consumers, dead-letters).");
         JobsInFlight = _meter.CreateUpDownCounter<long>("lumiku.worker.jobs_in_flight", "{job}", "Jobs this worker is processing right now.");
         _meter.CreateObservableGauge("lumiku.queue.length", () => Volatile.Read(ref _queueLength), "{entry}", "Entries in the generation stream (acknowledged ones until trimmed).");
         _meter.CreateObservableGauge("lumiku.queue.pending", () => Volatile.Read(ref _queuePending), "{entry}", "Entries delivered to a consumer and not yet acknowledged.");
@@ -44,6 +45,7 @@ public sealed class WorkerTelemetry : IDisposable
     private long _deadLetters;
 
     public Counter<long> CreditsCharged { get; }
+    public Counter<long> SweepRemoved { get; }
     public UpDownCounter<long> JobsInFlight { get; }
 
     /// <summary>Latest queue sample (from <see cref="Queue.QueueGauges"/>).</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Lumiku.Api.Auth;
 using Lumiku.Api.Presets;
+using Lumiku.Api.RateLimiting;
 using Lumiku.Generation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -23,6 +24,7 @@ public static partial class AvatarsApi
         api.MapGet("/", ListAvatars)
             .WithName("ListAvatars")
             .WithSummary("The caller's avatars, newest first (cursor-paged)")
+            .RequireRateLimiting(RateLimitingExtensions.ListReadsPolicy)
             .ProducesValidationProblem();
         api.MapGet("/{id}", GetAvatar)
             .WithName("GetAvatar")

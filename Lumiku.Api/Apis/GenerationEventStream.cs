@@ -28,10 +28,16 @@ public static class GenerationEventStream
     /// <summary>Sent before <c>succeeded</c> when the image came from FLUX.1-schnell after FLUX.1-dev answered 400.</summary>
     public const string FallbackEvent = "fallback";
 
+    /// <summary>
+    /// The generation's events until it ends. <paramref name="streamOwner"/> is the user whose SSE slot
+    /// (Limits:MaxEventStreams, claimed by the caller) this stream holds: released when it ends; null
+    /// for a reader that claimed none (<c>Prefer: wait</c>).
+    /// </summary>
     public static async IAsyncEnumerable<SseItem<GenerationResponse>> ReadAsync(
         IConnectionMultiplexer redis,
         GenerationStore store,
         string id,
+        string? streamOwner,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = await redis.GetSubscriber().SubscribeAsync(RedisKeys.Events(id));
@@ -77,6 +83,10 @@ public static class GenerationEventStream
         finally
         {
             await channel.UnsubscribeAsync();
+            if (streamOwner is not null)
+            {
+                await store.ReleaseEventStreamAsync(streamOwner);
+            }
         }
     }
 

@@ -44,6 +44,7 @@ public static partial class GenerationsApi
         api.MapGet("/", ListGenerations)
             .WithName("ListGenerations")
             .WithSummary("The caller's generations, newest first (cursor-paged, optionally by status)")
+            .RequireRateLimiting(RateLimitingExtensions.ListReadsPolicy)
             .ProducesValidationProblem();
         api.MapGet("/{id}", GetGeneration)
             .WithName("GetGeneration")
@@ -58,8 +59,9 @@ public static partial class GenerationsApi
         api.MapGet("/{id}/events", GetGenerationEvents)
             .WithName("GetGenerationEvents")
             .WithSummary("Server-Sent Events: queued, processing, fallback, succeeded, failed, canceled, aborted")
-            .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only).")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("Sends the current state first, then each change; ends after a terminal event. EventSource clients may pass the token as the access_token query parameter (this route only). At most Limits:MaxEventStreams open per user (429).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return api;
     }
 
@@ -128,7 +130,7 @@ public static partial class GenerationsApi
                 traceState = context.TraceState;
             }
 
-            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState, cancelAfter);
+            result = await services.Store.SubmitAsync(generation, idempotencyKey, fingerprint, traceParent, traceState, cancelAfter, services.Limits.Value.MaxUnfinishedJobs);
             if (result.Outcome == SubmitOutcome.Accepted)
             {
                 publish?.SetTag("messaging.message.id", result.GenerationId);
@@ -146,6 +148,14 @@ public static partial class GenerationsApi
                     detail: $"This generation costs {result.Price} credits and your balance is {result.Balance}.",
                     type: "https://lumiku.dev/problems/insufficient-credits",
                     extensions: new Dictionary<string, object?> { ["balance"] = result.Balance, ["price"] = result.Price });
+            case SubmitOutcome.TooManyUnfinished:
+                services.Telemetry.GenerationsRejected.Add(1, new KeyValuePair<string, object?>("reason", "too_many_unfinished"));
+                return RateLimitingExtensions.TooManyProblem(
+                    http,
+                    services.Limits.Value.UnfinishedRetryAfter,
+                    $"You already have {services.Limits.Value.MaxUnfinishedJobs} generations queued or processing; submit more when one has finished.",
+                    "https://lumiku.dev/problems/too-many-unfinished",
+                    new Dictionary<string, object?> { ["maxUnfinishedJobs"] = services.Limits.Value.MaxUnfinishedJobs });
             case SubmitOutcome.IdempotencyConflict:
                 return IdempotencyKeys.ConflictProblem($"The key was first used for generation {result.GenerationId} with a different body.");
         }
@@ -203,7 +213,7 @@ public static partial class GenerationsApi
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(timeout);
-        await foreach (var item in GenerationEventStream.ReadAsync(redis, store, id, deadline.Token))
+        await foreach (var item in GenerationEventStream.ReadAsync(redis, store, id, streamOwner: null, deadline.Token))
         {
             if (GenerationStatus.IsTerminal(item.Data.Status))
             {
@@ -284,7 +294,8 @@ public static partial class GenerationsApi
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services,
-        IConnectionMultiplexer redis)
+        IConnectionMultiplexer redis,
+        HttpContext http)
     {
         var record = await FindOwnedAsync(services.Store, id, user);
         if (record is null)
@@ -292,7 +303,18 @@ public static partial class GenerationsApi
             return NotFoundProblem(id);
         }
 
-        return TypedResults.ServerSentEvents(GenerationEventStream.ReadAsync(redis, services.Store, id));
+        // Counted in Redis across replicas; released when the stream ends or the client leaves.
+        var userId = user.UserId();
+        if (!await services.Store.ClaimEventStreamAsync(userId, services.Limits.Value.MaxEventStreams, GenerationEventStream.MaxDuration + GenerationEventStream.PollInterval))
+        {
+            return RateLimitingExtensions.TooManyProblem(
+                http,
+                GenerationEventStream.PollInterval,
+                $"You have {services.Limits.Value.MaxEventStreams} event streams open; close one first.",
+                "https://lumiku.dev/problems/too-many-event-streams");
+        }
+
+        return TypedResults.ServerSentEvents(GenerationEventStream.ReadAsync(redis, services.Store, id, userId));
     }
 
     /// <summary>Reads a <c>cursor</c> query value; a bad one is a 400 naming the field.</summary>

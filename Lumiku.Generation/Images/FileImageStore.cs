@@ -95,6 +95,26 @@ public sealed class FileImageStore(IOptions<ImageStoreOptions> options) : IImage
         return Task.CompletedTask;
     }
 
+    public async IAsyncEnumerable<StoredImageInfo> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(_root))
+        {
+            yield break;
+        }
+
+        foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // Images only: a temporary of a write in progress (id.png.<guid>.tmp) has two dots.
+            if (Formats.Any(f => f.Extension == file.Extension) && Path.GetFileNameWithoutExtension(file.Name) is { } id && !id.Contains('.', StringComparison.Ordinal))
+            {
+                yield return new StoredImageInfo(id, file.LastWriteTimeUtc);
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
     private static readonly (string Extension, string ContentType)[] Formats =
     [
         (".png", "image/png"),

@@ -13,7 +13,13 @@ public interface IImageStore
     Task<StoredImage?> OpenAsync(string generationId, CancellationToken cancellationToken = default);
 
     Task DeleteAsync(string generationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every stored image, in no particular order, with when it was written (for the orphan sweep).</summary>
+    IAsyncEnumerable<StoredImageInfo> ListAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>A stored image as a listing shows it: whose it is and when it was written.</summary>
+public sealed record StoredImageInfo(string GenerationId, DateTimeOffset LastModified);
 
 /// <summary>An open image: the caller disposes the stream.</summary>
 public sealed record StoredImage(Stream Content, string ContentType, long Length) : IAsyncDisposable

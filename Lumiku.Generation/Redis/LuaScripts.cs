@@ -46,6 +46,19 @@ internal static class LuaScripts
     public static string WebhookPromote => Load("webhook-promote.lua");
 
     public static string AbortDue => Load("abort-due.lua");
+    public static string DeleteGeneration => Load("delete-generation.lua");
+
+    public static string ExpireFailed => Load("expire-failed.lua");
+
+    public static string Redrive => Load("redrive.lua");
+
+    public static string CloseAccount => Load("close-account.lua");
+
+    public static string EventStreamClaim => Load("event-stream-claim.lua");
+
+    public static string EventStreamRelease => Load("event-stream-release.lua");
+
+    public static string RemoveConsumer => Load("remove-consumer.lua");
 
     /// <summary>The script in <paramref name="file"/>, with the prelude when it asks for it; read once.</summary>
     public static string Load(string file) => Loaded.GetOrAdd(file, static name =>

@@ -70,7 +70,7 @@ public static class RedisKeys
     public static RedisKey Generation(string id) => GenerationPrefix + id;
     public static RedisKey Balance(string userId) => BalancePrefix + KeyPart(userId);
     public static RedisKey Ledger(string userId) => LedgerPrefix + KeyPart(userId);
-    public static RedisKey UserGenerations(string userId) => "lumiku:user-gens:" + KeyPart(userId);
+    public static RedisKey UserGenerations(string userId) => UserGenerationsPrefix + KeyPart(userId);
 
     /// <summary>A submit's idempotency key, per user, 24 h.</summary>
     public static RedisKey Idempotency(string userId, string key) => "lumiku:idem:" + KeyPart(userId) + ":" + key;
@@ -110,6 +110,38 @@ public static class RedisKeys
 
     private static readonly SearchValues<char> SafeKeyCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-");
+
+    /// <summary>The user's unfinished jobs (queued + processing), counted by the scripts (prelude.lua); gone at zero.</summary>
+    public static RedisKey Unfinished(string userId) => "lumiku:unfinished:" + KeyPart(userId);
+
+    /// <summary>The user's open event streams (SSE), with a TTL as a safety net (event-stream-claim.lua).</summary>
+    public static RedisKey EventStreams(string userId) => "lumiku:sse:" + KeyPart(userId);
+
+    /// <summary>The partition of a Redis rate limit for a user (the limiter library wraps it in its own key).</summary>
+    public static string RateLimitPartition(string policy, string userId) => "lumiku:rl:" + policy + ":" + KeyPart(userId);
+
+    /// <summary>The SCAN pattern of every key the user's own idempotency keys live under.</summary>
+    public static string IdempotencyPattern(string userId) => "lumiku:idem:" + KeyPart(userId) + ":*";
+
+    /// <summary>
+    /// The SCAN pattern of the rate-limit keys of <paramref name="userId"/>: the limiter library names them
+    /// <c>rl:{kind}:{partition}</c> and more beside it, with the partition from <see cref="RateLimitPartition"/>.
+    /// </summary>
+    public static string RateLimitPattern(string userId) => "rl:*lumiku:rl:*:" + KeyPart(userId) + "*";
+
+    /// <summary>
+    /// Failed and canceled generations by the time they ended (Unix ms), deleted after
+    /// <c>Retention:FailedDays</c> (prelude.lua's ended() adds them; expire-failed.lua deletes them).
+    /// </summary>
+    public static readonly RedisKey Retention = "lumiku:retention";
+
+    /// <summary>A deleted user's ledger, kept for accounting under a hash of the user id.</summary>
+    public static RedisKey DeletedLedger(string userHash) => "lumiku:ledger:deleted:" + userHash;
+
+    /// <summary>A sweep's lock (SET NX PX): one replica runs a round, the others skip it.</summary>
+    public static RedisKey SweepLock(string sweep) => "lumiku:lock:" + sweep;
+
+    public const string UserGenerationsPrefix = "lumiku:user-gens:";
 
     /// <summary>Channel that carries a generation's status changes (for SSE).</summary>
     public static RedisChannel Events(string id) => RedisChannel.Literal("lumiku:events:" + id);

@@ -6,12 +6,6 @@
 -- KEYS: deadlines. ARGV: now, max, genKeyPrefix, balancePrefix, ledgerPrefix. Returns how many were aborted.
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua abort-due.lua) lumiku:generations:deadlines , <nowMs> 100 lumiku:gen: lumiku:credits: lumiku:ledger:
 
--- A user id as RedisKeys.KeyPart puts it into a key name: letters, digits and _ . @ - as they are,
--- any other byte as %XX (upper-case hex), so an escaped id finds the same balance and ledger.
-local function keypart(id)
-  return (string.gsub(id, '[^%w_%.@%-]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
-
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local aborted = 0
 for _, gen in ipairs(due) do

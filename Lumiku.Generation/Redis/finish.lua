@@ -22,6 +22,7 @@ local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
 local bal = redis.call('INCRBY', KEYS[2], reserved)
 ledger(KEYS[3], 'refund', gen, reserved, bal, now, {'reason', ARGV[5]})
 redis.call('HSET', KEYS[1], 'status', newStatus, 'refunded', tostring(reserved), 'errorCode', ARGV[5], 'errorMessage', ARGV[6], 'completedAt', now)
+ended(KEYS[1], newStatus, now)
 if ARGV[8] ~= '' then
   redis.call('XADD', KEYS[5], '*', 'entryId', entry, 'id', gen, 'reason', ARGV[8])
 end

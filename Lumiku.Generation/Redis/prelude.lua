@@ -1,6 +1,12 @@
 -- Helpers shared by the scripts that change a generation's state; LuaScripts prepends this file to
 -- each script that declares "Uses prelude.lua".
 
+-- A user id as RedisKeys.KeyPart puts it into a key name: letters, digits and _ . @ - as they are,
+-- any other byte as %XX (upper-case hex), so a key built here is the one C# builds.
+local function keypart(id)
+  return (string.gsub(id, '[^%w_%.@%-]', function(c) return string.format('%%%02X', string.byte(c)) end))
+end
+
 -- Append to the user's ledger (a stream): type, generation, amount, balance after, time, extras.
 local function ledger(key, kind, gen, amount, balance, now, extra)
   local args = {key, '*', 'type', kind, 'generationId', gen, 'amount', tostring(amount), 'balance', tostring(balance), 'at', now}
@@ -33,6 +39,24 @@ local function webhook(key, gen, status, now)
   redis.call('HSET', 'lumiku:webhooks:gen:' .. gen, tostring(seq), cjson.encode({id = id, type = status, state = 'pending'}))
 end
 
+-- Count one more unfinished job (queued or processing) for the user, unless that passes the cap
+-- (Limits:MaxUnfinishedJobs). The count is released by ended().
+local function claim_unfinished(user, cap)
+  local key = 'lumiku:unfinished:' .. keypart(user)
+  if tonumber(redis.call('GET', key) or '0') >= cap then return false end
+  redis.call('INCR', key)
+  return true
+end
+
+-- A job reached a terminal state: one unfinished job fewer for its user (the key goes at zero), and a
+-- failed, canceled or aborted one joins the retention set, deleted after Retention:FailedDays by the sweep.
+local function ended(genKey, status, now)
+  local rec = redis.call('HMGET', genKey, 'id', 'userId')
+  local key = 'lumiku:unfinished:' .. keypart(rec[2])
+  if redis.call('DECR', key) <= 0 then redis.call('DEL', key) end
+  if status ~= 'succeeded' then redis.call('ZADD', 'lumiku:retention', now, rec[1]) end
+end
+
 -- End a queued job whose Cancel-After deadline has passed: aborted, its reservation refunded. The
 -- caller has checked that it is still queued (Start and abort-due.lua, both atomic, so once).
 local function abort(genKey, balanceKey, ledgerKey, now)
@@ -44,4 +68,5 @@ local function abort(genKey, balanceKey, ledgerKey, now)
     'errorMessage', 'The job had not started by its Cancel-After deadline.', 'completedAt', now)
   event(gen, 'aborted')
   webhook(genKey, gen, 'aborted', now)
+  ended(genKey, 'aborted', now)
 end

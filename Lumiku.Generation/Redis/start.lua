@@ -32,6 +32,7 @@ if attempts > tonumber(ARGV[4]) then
   ledger(KEYS[3], 'refund', gen, reserved, bal, now, {'reason', 'dead_lettered'})
   redis.call('HSET', KEYS[1], 'status', 'failed', 'refunded', tostring(reserved), 'errorCode', 'dead_lettered',
     'errorMessage', 'The job failed ' .. (attempts - 1) .. ' deliveries and was moved to the dead-letter stream.', 'completedAt', now)
+  ended(KEYS[1], 'failed', now)
   redis.call('XADD', KEYS[5], '*', 'entryId', entry, 'id', gen, 'reason', 'delivery_limit', 'attempts', tostring(attempts - 1))
   redis.call('XACK', KEYS[4], group, entry)
   event(gen, 'failed')

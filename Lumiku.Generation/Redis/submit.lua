@@ -3,7 +3,7 @@
 -- A job with a Cancel-After deadline (a cancelAt field) is also added to the deadlines set.
 -- The job's queueSeq (one more than the last job enqueued) is what its queue position counts from.
 -- KEYS: gen, balance, ledger, stream, userGens, idempotency, workersIdle, deadlines, enqueuedSeq.
--- ARGV: id, userId, price, starterGrant, now, idemFingerprint, traceparent, tracestate, idemTtl, field/value pairs...
+-- ARGV: id, userId, price, starterGrant, now, idemFingerprint, traceparent, tracestate, idemTtl, maxUnfinished, field/value pairs...
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua submit.lua) <keys...> , <args...>
 
 local id, price, starter, now, fp = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
@@ -25,10 +25,11 @@ else
   bal = tonumber(bal)
 end
 if bal < price then return {'insufficient', tostring(bal)} end
+if not claim_unfinished(ARGV[2], tonumber(ARGV[10])) then return {'busy', tostring(bal)} end
 bal = redis.call('DECRBY', KEYS[2], price)
 ledger(KEYS[3], 'reserve', id, -price, bal, now)
 local fields = {KEYS[1], 'status', 'queued', 'reserved', tostring(price), 'charged', '0', 'refunded', '0', 'attempts', '0', 'createdAt', now}
-for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', unpack(fields))
 redis.call('ZADD', KEYS[5], now, id)
 if fp ~= '' then redis.call('SET', KEYS[6], fp .. '|' .. id, 'EX', ARGV[9]) end

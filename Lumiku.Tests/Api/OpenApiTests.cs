@@ -28,6 +28,11 @@ public sealed class OpenApiTests(LumikuApp app)
         "GET /v1/presets",
         "GET /v1/credits",
         "POST /v1/admin/credits",
+        "GET /v1/credits/ledger",
+        "DELETE /v1/generations/{id}",
+        "DELETE /v1/me",
+        "GET /v1/admin/dead-letters",
+        "POST /v1/admin/dead-letters/{entryId}/redrive",
     ];
 
     [Fact]

@@ -83,6 +83,21 @@ public sealed class BlobImageStoreTests(AzuriteFixture azurite) : IClassFixture<
         await AssertStoredAsync(store, "gen0003", image, "image/png");
     }
 
+    [Fact]
+    public async Task List_ShowsEveryStoredImageWithItsLastModified_AndNothingBeforeTheFirstWrite()
+    {
+        var store = CreateStore();
+        Assert.Empty(await store.ListAsync(Ct).ToListAsync(Ct));
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        await store.SaveAsync("gen0001", RandomImage(1000), "image/png", Ct);
+        await store.SaveAsync("gen0002", RandomImage(1000), "image/webp", Ct);
+
+        var listed = await store.ListAsync(Ct).ToListAsync(Ct);
+        Assert.Equal(["gen0001", "gen0002"], listed.Select(i => i.GenerationId).Order());
+        Assert.All(listed, i => Assert.InRange(i.LastModified, before, DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+
     private BlobImageStore CreateStore(HttpPipelinePolicy? policy = null)
     {
         var options = new BlobClientOptions();

@@ -82,6 +82,23 @@ public sealed class FileImageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task List_ShowsEveryStoredImageWithItsLastModified_NotATemporaryWriteInProgress()
+    {
+        var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));
+        Assert.Empty(await store.ListAsync().ToListAsync());
+        await store.SaveAsync("gen0001", new byte[] { 1, 2, 3 }, "image/png");
+        await store.SaveAsync("gen0002", new byte[] { 4, 5, 6 }, "image/jpeg");
+        // A write in progress (or one a crash cut off) is not an image yet.
+        Directory.CreateDirectory(Path.Combine(_root, "03"));
+        await File.WriteAllBytesAsync(Path.Combine(_root, "03", "gen0003.png." + Guid.NewGuid().ToString("N") + ".tmp"), [7]);
+
+        var listed = await store.ListAsync().ToListAsync();
+
+        Assert.Equal(["gen0001", "gen0002"], listed.Select(i => i.GenerationId).Order());
+        Assert.All(listed, i => Assert.InRange(i.LastModified, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+
+    [Fact]
     public async Task AWriteThatFails_LeavesNoImageAndNoTemporaryFile()
     {
         var store = new FileImageStore(Options.Create(new ImageStoreOptions { Path = _root }));

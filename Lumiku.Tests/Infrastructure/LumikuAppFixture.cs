@@ -149,7 +149,11 @@ public sealed class LumikuApp : LumikuAppFixture
     /// <summary>Above the default 10 so tests of 50 concurrent submits meet the credit check, not the limiter.</summary>
     public const int SubmissionsPerWindow = 60;
 
-    protected override IEnumerable<string> Settings => [$"RateLimits:SubmissionsPerWindow={SubmissionsPerWindow}"];
+    /// <summary>Above the default 8 for the same reason: those submits stay queued while they are checked.</summary>
+    public const int MaxUnfinishedJobs = 1000;
+
+    protected override IEnumerable<string> Settings =>
+        [$"RateLimits:SubmissionsPerWindow={SubmissionsPerWindow}", $"Limits:MaxUnfinishedJobs={MaxUnfinishedJobs}"];
 }
 
 [CollectionDefinition(Name)]

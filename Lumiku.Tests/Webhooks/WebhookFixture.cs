@@ -40,7 +40,7 @@ public sealed class WebhookFixture : IAsyncLifetime
         Receiver = await WebhookReceiver.StartAsync();
     }
 
-    public static InProcessApi CreateApi(string redis, bool allowPrivateNetworks) => new("Production", redis, new Dictionary<string, string>
+    public static InProcessApi CreateApi(string redis, bool allowPrivateNetworks) => new("Production", redis, new Dictionary<string, string?>
     {
         ["Webhooks:AllowHttp"] = "true",
         ["Webhooks:AllowPrivateNetworks"] = allowPrivateNetworks ? "true" : "false",

@@ -77,6 +77,10 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan GaugeInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A consumer with no pending entries idle this long is removed from the group (a worker that is gone; see ConsumerSweep).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan ConsumerIdleRemoval { get; set; } = TimeSpan.FromHours(1);
+
     public string ResolveConsumerName() =>
         string.IsNullOrWhiteSpace(ConsumerName) ? $"{Environment.MachineName}-{Environment.ProcessId}" : ConsumerName;
 }

@@ -33,7 +33,11 @@ public sealed class BenchCluster : IAsyncDisposable
     public ServiceProcess Redis { get; private set; } = null!;
     /// <summary>The inference emulator.</summary>
     public ServiceProcess Provider { get; private set; } = null!;
-    public ServiceProcess Api { get; private set; } = null!;
+    /// <summary>The first api process.</summary>
+    public ServiceProcess Api => Apis[0];
+
+    /// <summary>Every api process (<see cref="BenchOptions.ApiReplicas"/>), all on the one Redis and image folder.</summary>
+    public List<ServiceProcess> Apis { get; } = [];
     public List<ServiceProcess> Workers { get; } = [];
     public IReadOnlyList<ServiceProcess> All => _all;
     public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
@@ -143,17 +147,33 @@ public sealed class BenchCluster : IAsyncDisposable
 
     private void StartLumiku(BenchOptions options, string dotnet, string apiDll, string workerDll, string redis, string images, string starter)
     {
-        Api = StartDotnet("api", dotnet, apiDll, options,
-        [
-            new("ConnectionStrings__redis", redis),
-            new("Jwt__SigningKey", SigningKey),
-            new("Images__Path", images),
-            new("Credits__StarterGrant", starter),
-            // The per-user submission limit (10 a minute) would answer most of the load 429: lift it to
-            // its maximum, so the limiter still runs (and costs what it costs) but never rejects.
-            new("RateLimits__SubmissionsPerWindow", "1000000"),
-            .. options.ApiEnv,
-        ]);
+        // With --storage blob, a container of this run's own (the name of its temp folder), created by the first write.
+        KeyValuePair<string, string>[] storage = options.Storage == "blob"
+            ?
+            [
+                new("Storage__Mode", "blob"),
+                new("ConnectionStrings__images", options.BlobConnectionString!),
+                new("Storage__Container", "bench-" + Path.GetFileName(TempDirectory).Replace("lumiku-bench-", "", StringComparison.Ordinal).ToLowerInvariant()),
+            ]
+            : [];
+
+        for (var i = 0; i < options.ApiReplicas; i++)
+        {
+            Apis.Add(StartDotnet(i == 0 ? "api" : $"api-{i}", dotnet, apiDll, options,
+            [
+                new("ConnectionStrings__redis", redis),
+                new("Jwt__SigningKey", SigningKey),
+                new("Images__Path", images),
+                .. storage,
+                new("Credits__StarterGrant", starter),
+                // The per-user submission limit (10 a minute) would answer most of the load 429: lift it to
+                // its maximum, so the limiter still runs (and costs what it costs) but never rejects.
+                new("RateLimits__SubmissionsPerWindow", "1000000"),
+                // Likewise the cap on a user's unfinished jobs (8): 64 connections over 64 users keep more in flight.
+                new("Limits__MaxUnfinishedJobs", "10000"),
+                .. options.ApiEnv,
+            ]));
+        }
 
         for (var i = 0; i < options.Workers; i++)
         {
@@ -164,6 +184,7 @@ public sealed class BenchCluster : IAsyncDisposable
                 new("Flux__BaseUrl", "http://inference/"),
                 new("Flux__Token", "bench"),
                 new("Images__Path", images),
+                .. storage,
                 new("Credits__StarterGrant", starter),
                 new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
                 new("Worker__ConsumerName", $"bench-worker-{i}"),
@@ -193,7 +214,7 @@ public sealed class BenchCluster : IAsyncDisposable
             new("Worker__Concurrency", options.WorkerConcurrency.ToString(CultureInfo.InvariantCulture)),
             new("NODE_ENV", "production"),
         ];
-        Api = StartNode("api", peer, "api.js", [.. common, .. options.ApiEnv]);
+        Apis.Add(StartNode("api", peer, "api.js", [.. common, .. options.ApiEnv]));
         for (var i = 0; i < options.Workers; i++)
         {
             Workers.Add(StartNode($"worker-{i}", peer, "worker.js", [.. common, .. options.WorkerEnv], options.WorkerNice));

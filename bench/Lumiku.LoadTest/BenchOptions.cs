@@ -10,6 +10,16 @@ public sealed record BenchOptions
     public int Warmup { get; init; } = 500;
     public int Concurrency { get; init; } = 64;
     public int Workers { get; init; } = 1;
+    /// <summary><c>files</c> (a folder api and workers share) or <c>blob</c> (<see cref="BlobConnectionString"/>).</summary>
+    public string Storage { get; init; } = "files";
+    /// <summary>
+    /// With <c>--storage blob</c>: the blob service api and workers store images in, e.g. an Azurite
+    /// started with <c>.tools/azurite/node_modules/.bin/azurite-blob --skipApiVersionCheck</c>; each run
+    /// uses a container of its own.
+    /// </summary>
+    public string? BlobConnectionString { get; init; }
+    /// <summary>Api processes on the one Redis; the load generator spreads its connections over them evenly.</summary>
+    public int ApiReplicas { get; init; } = 1;
     public int WorkerConcurrency { get; init; } = 32;
     public int EmulatorLatencyMs { get; init; }
     /// <summary>Image size the emulator answers with (<c>Emulator__ImageKb</c>); null answers the painted size.</summary>
@@ -99,6 +109,12 @@ public sealed record BenchOptions
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
           --workers N                worker processes on the one consumer group (default 1)
+          --api-replicas N           api processes on the one Redis; connection c goes to api c mod N (default 1)
+          --storage files|blob       where api and workers keep images (default files); blob needs
+                                     --blob-connection-string (or ConnectionStrings__images in the
+                                     environment), e.g. an Azurite from .tools/azurite started with
+                                     azurite-blob --skipApiVersionCheck; each run gets its own container
+          --blob-connection-string CS   the blob service for --storage blob
           --worker-concurrency N     Worker__Concurrency, jobs in flight per worker (default 32)
           --emulator-latency-ms MS   Emulator__LatencyMs (default 0)
           --image-kb KB              Emulator__ImageKb: answers padded to at least KB; 0 = as painted (default 150)
@@ -181,6 +197,9 @@ public sealed record BenchOptions
                 "--warmup" => options with { Warmup = Int() },
                 "--concurrency" => options with { Concurrency = Math.Max(1, Int()) },
                 "--workers" => options with { Workers = Math.Max(1, Int()) },
+                "--api-replicas" => options with { ApiReplicas = Math.Max(1, Int()) },
+                "--storage" => options with { Storage = Value() is "files" or "blob" ? args[i] : throw new ArgumentException("--storage is files or blob.") },
+                "--blob-connection-string" => options with { BlobConnectionString = Value() },
                 "--worker-concurrency" => options with { WorkerConcurrency = Math.Max(1, Int()) },
                 "--emulator-latency-ms" => options with { EmulatorLatencyMs = Int() },
                 "--image-kb" => options with { ImageKb = Int() is var kb and > 0 ? kb : null },
@@ -213,6 +232,15 @@ public sealed record BenchOptions
         if (options.Stack == "node-bullmq" && !args.Contains("--worker-concurrency"))
         {
             options = options with { WorkerConcurrency = 16 };
+        }
+
+        if (options.Storage == "blob")
+        {
+            options = options with { BlobConnectionString = options.BlobConnectionString ?? Environment.GetEnvironmentVariable("ConnectionStrings__images") };
+            if (string.IsNullOrWhiteSpace(options.BlobConnectionString) || options.Stack != "lumiku")
+            {
+                throw new ArgumentException("--storage blob needs --blob-connection-string (or ConnectionStrings__images) and --stack lumiku.");
+            }
         }
 
         if (options.Jobs < 1)

@@ -18,6 +18,10 @@ public sealed record BenchResult
     public required int Warmup { get; init; }
     public required int Concurrency { get; init; }
     public required int Workers { get; init; }
+    /// <summary><c>files</c> or <c>blob</c>.</summary>
+    public string Storage { get; init; } = "files";
+    /// <summary>Api processes the load was spread over.</summary>
+    public int ApiReplicas { get; init; } = 1;
     public required int WorkerConcurrency { get; init; }
     public required int EmulatorLatencyMs { get; init; }
     public required int? ImageKb { get; init; }

@@ -17,7 +17,7 @@ public static class BenchRunner
 
         var users = Enumerable.Range(0, options.Users).Select(u => $"bench-u{u}").ToArray();
         var tokens = users.Select(u => BenchTokens.Create(cluster.SigningKey, u, TimeSpan.FromHours(6))).ToArray();
-        using var client = new LoadClient(cluster.Api.BaseUri, tokens, options.Concurrency, options.Side);
+        using var client = new LoadClient([.. cluster.Apis.Select(a => a.BaseUri)], tokens, options.Concurrency, options.Side);
         var idsByUser = users.ToDictionary(u => u, _ => new List<string>());
 
         if (options.Warmup > 0)
@@ -86,6 +86,8 @@ public static class BenchRunner
             Warmup = options.Warmup,
             Concurrency = options.Concurrency,
             Workers = options.Workers,
+            ApiReplicas = options.ApiReplicas,
+            Storage = options.Storage,
             HoldWorkers = options.HoldWorkers,
             WorkerNice = options.WorkerNice,
             WorkerConcurrency = options.WorkerConcurrency,

@@ -7,7 +7,8 @@ using System.Text;
 namespace Lumiku.LoadTest;
 
 /// <summary>
-/// Submits generations over C keep-alive HTTP/1.1 connections from C loops and times each request.
+/// Submits generations over C keep-alive HTTP/1.1 connections from C loops and times each request;
+/// with several api processes, connection c goes to api c mod N.
 /// </summary>
 /// <remarks>
 /// A deliberately small client, in the spirit of wrk: each connection writes one pre-encoded
@@ -17,10 +18,11 @@ namespace Lumiku.LoadTest;
 /// CPU per request, this costs a few microseconds (docs/performance.md). wrk itself cannot submit
 /// exactly N requests and hand back the ids the run then waits on.
 /// </remarks>
-public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int concurrency, int side) : IDisposable
+public sealed class LoadClient(IReadOnlyList<Uri> apiBaseUris, IReadOnlyList<string> tokens, int concurrency, int side) : IDisposable
 {
+
     private readonly byte[][] _heads = [.. tokens.Select(t => Encoding.ASCII.GetBytes(
-        $"POST /v1/generations HTTP/1.1\r\nHost: {apiBaseUri.Authority}\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: "))];
+        $"POST /v1/generations HTTP/1.1\r\nHost: {apiBaseUris[0].Authority}\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: "))];
 
     private readonly ConcurrentBag<RawConnection> _idle = [];
 
@@ -38,7 +40,7 @@ public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int
         var connections = new RawConnection[concurrency];
         for (var c = 0; c < concurrency; c++)
         {
-            connections[c] = _idle.TryTake(out var idle) ? idle : await RawConnection.ConnectAsync(apiBaseUri, cancellationToken).ConfigureAwait(false);
+            connections[c] = _idle.TryTake(out var idle) ? idle : await RawConnection.ConnectAsync(apiBaseUris[c % apiBaseUris.Count], cancellationToken).ConfigureAwait(false);
         }
 
         async Task Loop(int loop)
@@ -50,7 +52,7 @@ public sealed class LoadClient(Uri apiBaseUri, IReadOnlyList<string> tokens, int
             async Task<RawConnection> ReconnectAsync()
             {
                 connection.Dispose();
-                return connections[loop] = await RawConnection.ConnectAsync(apiBaseUri, cancellationToken).ConfigureAwait(false);
+                return connections[loop] = await RawConnection.ConnectAsync(apiBaseUris[loop % apiBaseUris.Count], cancellationToken).ConfigureAwait(false);
             }
 
             while (true)
