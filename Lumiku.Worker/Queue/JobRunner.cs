@@ -143,7 +143,7 @@ public sealed partial class JobRunner(
             var completed = await StepAsync(
                 "complete",
                 generationId,
-                () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes),
+                () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes, image.Provider),
                 cancellationToken).ConfigureAwait(false);
             if (!completed.Done)
             {
