@@ -55,7 +55,7 @@ public sealed class CreateGenerationRequest
     /// Every broken rule, by property name (the shape of a validation problem's <c>errors</c>), or
     /// null when the request is valid. Keeps the normalized prompts for <see cref="ToNewGeneration"/>.
     /// </summary>
-    public Dictionary<string, string[]>? Validate()
+    public Dictionary<string, string[]>? Validate(PresetCatalog? presets = null)
     {
         Dictionary<string, string[]>? errors = null;
         void Error(string field, string message)
@@ -86,6 +86,10 @@ public sealed class CreateGenerationRequest
         else if (PresetId is not null && preset is null)
         {
             Error(nameof(PresetId), $"Unknown preset; choose one of: {string.Join(", ", AvatarPresets.All.Select(p => p.Id))}.");
+        }
+        else if (presets?.Find(PresetId) is { Available: false } unavailable)
+        {
+            Error(nameof(PresetId), unavailable.UnavailableReason!);
         }
         else if (preset is not null && _prompt is not null && _prompt.Length + preset.Overhead > MaxPromptLength)
         {

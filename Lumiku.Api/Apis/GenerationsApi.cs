@@ -1,3 +1,4 @@
+using Lumiku.Api.Presets;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
@@ -66,9 +67,10 @@ public static partial class GenerationsApi
         [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
         ClaimsPrincipal user,
         HttpContext http,
-        [AsParameters] GenerationServices services)
+        [AsParameters] GenerationServices services,
+        PresetCatalog presets)
     {
-        if (request.Validate() is { } errors)
+        if (request.Validate(presets) is { } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }

@@ -105,7 +105,7 @@ public sealed partial class JobRunner(
                     "generate",
                     generationId,
                     () => flux.GenerateAsync(
-                        new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model),
+                        new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model) { Lora = FluxLora.ForPreset(generation.PresetId) },
                         cancellationToken),
                     cancellationToken).ConfigureAwait(false);
             }
