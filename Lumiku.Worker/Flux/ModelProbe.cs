@@ -116,7 +116,8 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         var results = models.Select(m => matrix.Where(r => r.Model == m).OrderBy(r => !r.Ok).First()).ToList();
         await output.WriteLineAsync().ConfigureAwait(false);
         await output.WriteLineAsync("Token: " + TokenVerdict(matrix)).ConfigureAwait(false);
-        await output.WriteLineAsync(VerdictPrefix + Recommend(settings, results) + " " + Served(models, matrix)).ConfigureAwait(false);
+        // With one provider the matrix is the model table, and the verdict says it all.
+        await output.WriteLineAsync(VerdictPrefix + Recommend(settings, results) + (set.Providers.Count > 1 ? " " + Served(models, matrix) : "")).ConfigureAwait(false);
         return results.All(r => r.Ok) ? ExitCodes.AllModelsWork
             : results.Any(r => r.Ok) ? ExitCodes.SomeModelsWork
             : ExitCodes.NoModelWorks;
