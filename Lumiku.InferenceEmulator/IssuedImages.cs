@@ -4,7 +4,7 @@ namespace Lumiku.InferenceEmulator;
 
 /// <summary>
 /// The images fal and Replicate answer with as URLs, served by the emulator itself at <c>GET /files/{id}</c>
-/// (no token, like their CDNs), kept for ten minutes in at most 64 MiB.
+/// (no token, like their CDNs), and fal's queued results; kept for ten minutes in at most 64 MiB.
 /// </summary>
 public sealed class IssuedImages : IDisposable
 {
@@ -23,6 +23,12 @@ public sealed class IssuedImages : IDisposable
     }
 
     public byte[]? Get(string id) => _images.TryGetValue(id, out byte[]? bytes) ? bytes : null;
+
+    /// <summary>Keeps a queued request's result (fal's queue) under its request id.</summary>
+    public void KeepResult(string requestId, string json) =>
+        _images.Set("result:" + requestId, json, new MemoryCacheEntryOptions { Size = json.Length * 2L, AbsoluteExpirationRelativeToNow = Kept });
+
+    public string? Result(string requestId) => _images.TryGetValue("result:" + requestId, out string? json) ? json : null;
 
     public void Dispose() => _images.Dispose();
 }

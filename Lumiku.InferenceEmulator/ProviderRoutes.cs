@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Lumiku.InferenceEmulator;
@@ -40,22 +40,28 @@ public static class ProviderRoutes
     public static readonly ProviderRoute Replicate = new ReplicateRoute();
     public static readonly ProviderRoute Together = new TogetherRoute();
 
-    /// <summary>fal queue results by request id (the queue answers at once: every request is done when its status is asked).</summary>
-    private static readonly ConcurrentDictionary<string, string> FalResults = new();
-
     public static IEndpointRouteBuilder MapProviderRoutes(this IEndpointRouteBuilder app)
     {
         // fal: the model id is the rest of the path ("fal-ai/flux/dev"); "?_subdomain=queue" is the queue API huggingface.js uses.
         app.MapPost("/fal-ai/{**model}", (string model, HttpContext http, [AsParameters] EmulatorServices services) =>
             TextToImageApi.ServeAsync(FalAi, model, http, services));
-        app.MapGet("/fal-ai/{**path}", (string path) => FalQueueAnswer(path));
+        app.MapGet("/fal-ai/{**path}", (string path, IssuedImages issued) => FalQueueAnswer(path, issued));
         app.MapPost("/replicate/v1/models/{owner}/{name}/predictions", (string owner, string name, HttpContext http, [AsParameters] EmulatorServices services) =>
             TextToImageApi.ServeAsync(Replicate, owner + "/" + name, http, services));
         app.MapPost("/together/v1/images/generations", async (HttpContext http, [AsParameters] EmulatorServices services) =>
         {
             // Together names the model in the body; peek at it (the body is read again by ServeAsync).
             http.Request.EnableBuffering();
-            var model = (await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false) as JsonObject)?["model"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : "";
+            var model = "";
+            try
+            {
+                model = (await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false) as JsonObject)?["model"] is JsonValue v && v.TryGetValue<string>(out var m) ? m : "";
+            }
+            catch (JsonException)
+            {
+                // Not JSON: ServeAsync answers it as the route does.
+            }
+
             http.Request.Body.Position = 0;
             return await TextToImageApi.ServeAsync(Together, model, http, services);
         });
@@ -64,10 +70,10 @@ public static class ProviderRoutes
         return app;
     }
 
-    private static IResult Queued(string model, JsonObject done)
+    private static IResult Queued(string model, JsonObject done, IssuedImages issued)
     {
         var id = Guid.NewGuid().ToString("N");
-        FalResults[id] = done.ToJsonString();
+        issued.KeepResult(id, done.ToJsonString());
         var responseUrl = $"https://queue.fal.run/{model}/requests/{id}";
         return Results.Json(new
         {
@@ -80,12 +86,12 @@ public static class ProviderRoutes
         });
     }
 
-    private static IResult FalQueueAnswer(string path)
+    private static IResult FalQueueAnswer(string path, IssuedImages issued)
     {
         var parts = path.Split('/');
         var status = parts[^1] == "status";
         var id = status ? parts[^2] : parts[^1];
-        if (!FalResults.TryGetValue(id, out var result))
+        if (issued.Result(id) is not { } result)
         {
             return Results.Json(new { detail = $"Request {id} not found" }, statusCode: StatusCodes.Status404NotFound);
         }
@@ -142,7 +148,7 @@ public static class ProviderRoutes
                 ["prompt"] = request.Prompt,
             };
             // huggingface.js submits to the queue and polls; huggingface_hub waits on the plain route.
-            return http.Request.Query["_subdomain"] == "queue" ? Queued(modelId, done) : Results.Json(done);
+            return http.Request.Query["_subdomain"] == "queue" ? Queued(modelId, done, services.Issued) : Results.Json(done);
         }
     }
 
