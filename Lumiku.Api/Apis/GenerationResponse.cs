@@ -24,6 +24,9 @@ public sealed record GenerationResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt)
 {
+    /// <summary>The inference provider that produced the image (hf-inference, fal-ai, replicate, together), once succeeded.</summary>
+    public string? Provider { get; init; }
+
     public static GenerationResponse From(GenerationRecord r) => new(
         r.Id,
         r.Status,
@@ -43,7 +46,7 @@ public sealed record GenerationResponse(
         r.HasImage ? $"/v1/avatars/{r.Id}/image" : null,
         r.CreatedAt,
         r.StartedAt,
-        r.CompletedAt);
+        r.CompletedAt) { Provider = r.Provider };
 }
 
 /// <summary>Credits: reserved on submit, charged on success, refunded on failure or cancel.</summary>

@@ -46,6 +46,8 @@ public sealed class PresetsAndCreditsTests(LumikuApp app)
 
         var done = await client.WaitForTerminalAsync(accepted.Id);
         Assert.Equal("succeeded", done.Status);
+        // The provider that served it (the default list: hf-inference, the emulator's old route).
+        Assert.Contains("\"provider\":\"hf-inference\"", await client.GetStringAsync($"/v1/generations/{accepted.Id}", TestContext.Current.CancellationToken));
         var avatar = await client.GetFromJsonAsync<AvatarView>($"/v1/avatars/{accepted.Id}", GenerationPolling.Json);
         Assert.Equal("traditional", avatar!.PresetId);
         Assert.Equal(accepted.Prompt, avatar.Prompt);
