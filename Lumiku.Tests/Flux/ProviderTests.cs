@@ -1,9 +1,12 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Lumiku.Generation;
 using Lumiku.InferenceEmulator;
 using Lumiku.Tests.Emulator;
 using Lumiku.Worker.Flux;
 using Lumiku.Worker.Flux.Providers;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lumiku.Tests.Flux;
 
@@ -103,10 +106,36 @@ public sealed class ProviderTests
     {
         await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Providers:hf-inference:Tier"] = "no-credits" });
         await using var flux = await FluxTestHost.StartAsync(emulator, Providers(FluxProviderNames.HfInference, FluxProviderNames.FalAi));
+        var failovers = new List<Dictionary<string, object?>>();
+        using var meters = ListenToFailovers(flux.Services.GetRequiredService<IMeterFactory>(), failovers);
+        using var source = new ActivitySource("Lumiku.Tests.Flux.Failover");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
 
-        using var image = await flux.Client.GenerateAsync(Dev(), Ct);
+        FluxImage image;
+        using (var activity = source.StartActivity("process lumiku.generations"))
+        {
+            image = await flux.Client.GenerateAsync(Dev(), Ct);
 
-        Assert.Equal((FluxModels.Dev, FluxProviderNames.FalAi, false), (image.ModelUsed, image.Provider, image.FellBack));
+            // The span event ops see in the trace.
+            var failover = Assert.Single(activity!.Events, e => e.Name == FluxTelemetry.FailoverEventName);
+            var tags = failover.Tags.ToDictionary(t => t.Key, t => t.Value);
+            Assert.Equal((FluxProviderNames.HfInference, FluxProviderNames.FalAi, FluxModels.Dev, 402), (tags["lumiku.flux.provider"], tags["lumiku.flux.next_provider"], tags["lumiku.flux.model"], tags["http.response.status_code"]));
+            Assert.Contains("exceeded your monthly included credits", (string?)tags["lumiku.flux.provider_error"]);
+        }
+
+        using (image)
+        {
+            Assert.Equal((FluxModels.Dev, FluxProviderNames.FalAi, false), (image.ModelUsed, image.Provider, image.FellBack));
+        }
+
+        // The metric counts the switch, by provider, model and status.
+        var counted = Assert.Single(failovers);
+        Assert.Equal((FluxProviderNames.HfInference, FluxModels.Dev, 402), (counted["lumiku.flux.provider"], counted["lumiku.flux.model"], counted["http.response.status_code"]));
         var stats = await emulator.StatsAsync();
         Assert.Equal(1, stats.Count(FluxProviderNames.HfInference, FluxModels.Dev, 402));
         Assert.Equal(1, stats.Count(FluxProviderNames.FalAi, "fal-ai/flux/dev", 200));
@@ -185,5 +214,35 @@ public sealed class ProviderTests
 
         Assert.Contains("a LoRA needs fal-ai or replicate", failure.Message);
         Assert.Equal(0, (await emulator.StatsAsync()).Total);
+    }
+
+    private static MeterListener ListenToFailovers(IMeterFactory scope, List<Dictionary<string, object?>> failovers)
+    {
+        var listener = new MeterListener
+        {
+            // Only this test host's meter: other tests fail over in parallel.
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == FluxTelemetry.MeterName && instrument.Name == "lumiku.flux.failovers" && ReferenceEquals(instrument.Meter.Scope, scope))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var measured = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+            {
+                measured[tag.Key] = tag.Value;
+            }
+
+            lock (failovers)
+            {
+                failovers.Add(measured);
+            }
+        });
+        listener.Start();
+        return listener;
     }
 }
