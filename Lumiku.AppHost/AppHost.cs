@@ -36,6 +36,12 @@ var worker = builder.AddProject<Projects.Lumiku_Worker>("worker")
     .WithProbeModelsCommand()
     .WithReplicas(builder.Configuration.ReplicasOf("Worker"));
 
+// The api lists a LoRA preset as available only when the worker's Flux:Providers can apply it.
+foreach (var provider in builder.Configuration.GetSection("Flux:Providers").GetChildren())
+{
+    api.WithEnvironment($"Flux__Providers__{provider.Key}", provider.Value);
+}
+
 // Hugging Face with a token; without one, the local inference emulator (run mode only).
 var hasToken = !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:huggingface-token"]);
 if (hasToken || builder.ExecutionContext.IsPublishMode)

@@ -6,6 +6,14 @@ public static class FluxModels
     public const string Dev = "black-forest-labs/FLUX.1-dev";
     public const string Schnell = "black-forest-labs/FLUX.1-schnell";
 
+    /// <summary>The realism LoRA (XLabs-AI, on FLUX.1-dev: the FLUX.1 [dev] non-commercial licence applies).</summary>
+    public const string RealismLora = "XLabs-AI/flux-RealismLora";
+    public const string RealismLoraWeights = "lora.safetensors";
+    public const double RealismLoraScale = 0.9;
+
+    /// <summary>The router's providers that take a LoRA adapter in their own request (fal's <c>loras</c>, Replicate's <c>lora_weights</c>).</summary>
+    public static readonly IReadOnlyList<string> LoraProviders = ["fal-ai", "replicate"];
+
     public const string DevAlias = "flux-dev";
     public const string SchnellAlias = "flux-schnell";
 

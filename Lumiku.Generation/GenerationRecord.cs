@@ -18,6 +18,8 @@ public sealed record GenerationRecord
     public required string Model { get; init; }
     /// <summary>The model that produced the image; differs from <see cref="Model"/> after a fallback.</summary>
     public string? ModelUsed { get; init; }
+    /// <summary>The inference provider (hf-inference, fal-ai...) that produced the image.</summary>
+    public string? Provider { get; init; }
     public bool FellBack { get; init; }
     /// <summary>The primary model's error when the generation fell back.</summary>
     public string? PrimaryError { get; init; }
@@ -63,6 +65,7 @@ public sealed record GenerationRecord
         public const string Seed = "seed";
         public const string Model = "model";
         public const string ModelUsed = "modelUsed";
+        public const string Provider = "provider";
         public const string FellBack = "fellBack";
         public const string PrimaryError = "primaryError";
         public const string Name = "name";
@@ -132,6 +135,7 @@ public sealed record GenerationRecord
             Seed = Long(Fields.Seed),
             Model = Str(Fields.Model) ?? FluxModels.Dev,
             ModelUsed = Str(Fields.ModelUsed),
+            Provider = Str(Fields.Provider),
             FellBack = Str(Fields.FellBack) == "1",
             PrimaryError = Str(Fields.PrimaryError),
             Name = Str(Fields.Name),

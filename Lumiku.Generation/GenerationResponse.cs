@@ -25,6 +25,9 @@ public sealed record GenerationResponse(
     int? QueuePosition,
     DateTimeOffset? EstimatedStartAt)
 {
+    /// <summary>The inference provider that produced the image (hf-inference, fal-ai, replicate, together), once succeeded.</summary>
+    public string? Provider { get; init; }
+
     /// <summary>The generation; while queued, with its <paramref name="queue"/> position and start estimate when given.</summary>
     public static GenerationResponse From(GenerationRecord r, QueueEstimate? queue = null) => new(
         r.Id,
@@ -48,7 +51,7 @@ public sealed record GenerationResponse(
         r.CompletedAt,
         r.CancelAt,
         queue?.Position,
-        queue?.EstimatedStartAt);
+        queue?.EstimatedStartAt) { Provider = r.Provider };
 }
 
 /// <summary>Credits: reserved on submit, charged on success, refunded on failure, cancel or abort.</summary>

@@ -164,7 +164,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         await Db.HashGetAsync(RedisKeys.Generation(generationId), F.UserId).ConfigureAwait(false);
 
     /// <summary>
-    /// Mark succeeded, settle at <paramref name="modelUsed"/>'s price, ack. Returns the credits
+    /// Mark succeeded (recording the <paramref name="provider"/> that served it), settle at <paramref name="modelUsed"/>'s price, ack. Returns the credits
     /// charged, or null when the generation was already terminal (nothing changed).
     /// </summary>
     public async Task<int?> CompleteAsync(
@@ -174,7 +174,8 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         bool fellBack,
         string? primaryError,
         string contentType,
-        long imageBytes)
+        long imageBytes,
+        string? provider = null)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Complete,
@@ -189,6 +190,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 primaryError ?? "",
                 contentType,
                 imageBytes,
+                provider ?? "",
             ]).ConfigureAwait(false))!;
         return (string)result[0]! == "succeeded" ? ParseInt(result[1]) : null;
     }

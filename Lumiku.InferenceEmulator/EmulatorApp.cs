@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>Builds the emulator's web app, so the executable and in-process tests run exactly the same thing.</summary>
@@ -33,12 +35,28 @@ public static class EmulatorApp
             .BindConfiguration(EmulatorOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // One set of options per provider: the Emulator section, the provider's own models, then Emulator:Providers:{provider} on top.
+        foreach (var provider in EmulatorProviders.All)
+        {
+            builder.Services.AddOptions<EmulatorOptions>(provider)
+                .Configure<IConfiguration>((options, configuration) =>
+                {
+                    configuration.GetSection(EmulatorOptions.SectionName).Bind(options);
+                    options.Models = EmulatorProviders.DefaultModels(provider) ?? options.Models;
+                    configuration.GetSection($"{EmulatorOptions.SectionName}:Providers:{provider}").Bind(options);
+                })
+                .ValidateDataAnnotations()
+                .ValidateOnStart();
+            builder.Services.AddSingleton<IOptionsChangeTokenSource<EmulatorOptions>>(new ConfigurationChangeTokenSource<EmulatorOptions>(provider, builder.Configuration));
+        }
+
         // Its own clock type, so a test's fake clock drives the emulator and never Kestrel's internals.
         builder.Services.AddSingleton(new EmulatorClock(time ?? TimeProvider.System));
         builder.Services.AddSingleton<EmulatorStats>();
         builder.Services.AddSingleton<ColdStarts>();
         builder.Services.AddSingleton<FixedWindowRateLimit>();
         builder.Services.AddSingleton<PaintedImages>();
+        builder.Services.AddSingleton<IssuedImages>();
 
         var app = builder.Build();
         app.MapDefaultEndpoints();

@@ -14,8 +14,12 @@ public sealed class EmulatorOptions
     public const string FluxDev = "black-forest-labs/FLUX.1-dev";
     public const string FluxSchnell = "black-forest-labs/FLUX.1-schnell";
 
-    /// <summary><c>pro</c> serves every model; <c>free</c> answers 400 for FLUX.1-dev, as the router does without PRO access.</summary>
-    [RegularExpression("^(?i)(pro|free)$")]
+    /// <summary>
+    /// <c>pro</c> serves every model; <c>free</c> answers 400 for FLUX.1-dev, as the router does without PRO access;
+    /// <c>no-credits</c> answers 402 for everything, as the router does when an account's credits for a provider are spent.
+    /// Per provider: <c>Emulator:Providers:{provider}:Tier</c> (any knob can be set per provider that way).
+    /// </summary>
+    [RegularExpression("^(?i)(pro|free|no-credits)$")]
     public string Tier { get; set; } = "pro";
 
     /// <summary>When set, the only bearer token accepted; unset, any non-empty bearer token is. A missing token is always 401.</summary>
@@ -115,6 +119,8 @@ public sealed class EmulatorOptions
 
     public bool IsFreeTier => string.Equals(Tier, "free", StringComparison.OrdinalIgnoreCase);
 
+    public bool HasNoCredits => string.Equals(Tier, "no-credits", StringComparison.OrdinalIgnoreCase);
+
     public bool PaintsOnce => string.Equals(PaintMode, "once", StringComparison.OrdinalIgnoreCase);
 
     public bool AnswersJson => string.Equals(ResponseFormat, "json", StringComparison.OrdinalIgnoreCase);
@@ -123,7 +129,7 @@ public sealed class EmulatorOptions
 
     /// <summary>Free tier denies FLUX.1-dev; <see cref="DeniedModels"/> denies any model on any tier.</summary>
     public bool Denies(string model) =>
-        (IsFreeTier && string.Equals(model, FluxDev, StringComparison.OrdinalIgnoreCase))
+        (IsFreeTier && EmulatorProviders.DevIds.Contains(model))
         || Split(DeniedModels).Contains(model, StringComparer.OrdinalIgnoreCase);
 
     private static string[] Split(string? list) =>

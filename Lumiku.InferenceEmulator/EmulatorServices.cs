@@ -9,4 +9,5 @@ public sealed record EmulatorServices(
     ColdStarts ColdStarts,
     FixedWindowRateLimit RateLimit,
     EmulatorClock Clock,
-    PaintedImages Images);
+    PaintedImages Images,
+    IssuedImages Issued);

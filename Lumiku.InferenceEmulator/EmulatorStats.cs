@@ -7,6 +7,7 @@ public sealed class EmulatorStats(IOptionsMonitor<EmulatorOptions> options)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Dictionary<int, int>> _models = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Dictionary<string, Dictionary<int, int>>> _providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Queue<RecordedRequest> _recent = new();
     private int _total;
     private int _stalling;
@@ -22,6 +23,17 @@ public sealed class EmulatorStats(IOptionsMonitor<EmulatorOptions> options)
             }
 
             byStatus[request.Status] = byStatus.GetValueOrDefault(request.Status) + 1;
+            if (!_providers.TryGetValue(request.Provider, out var models))
+            {
+                _providers[request.Provider] = models = new(StringComparer.OrdinalIgnoreCase);
+            }
+
+            if (!models.TryGetValue(request.Model, out var providerByStatus))
+            {
+                models[request.Model] = providerByStatus = [];
+            }
+
+            providerByStatus[request.Status] = providerByStatus.GetValueOrDefault(request.Status) + 1;
             _recent.Enqueue(request);
             while (_recent.Count > options.CurrentValue.RecentRequests)
             {
@@ -45,7 +57,14 @@ public sealed class EmulatorStats(IOptionsMonitor<EmulatorOptions> options)
                 _total,
                 _models.ToDictionary(m => m.Key, m => (IReadOnlyDictionary<int, int>)new Dictionary<int, int>(m.Value), StringComparer.OrdinalIgnoreCase),
                 [.. _recent],
-                Volatile.Read(ref _stalling));
+                Volatile.Read(ref _stalling))
+            {
+                Providers = _providers.ToDictionary(
+                    p => p.Key,
+                    p => (IReadOnlyDictionary<string, IReadOnlyDictionary<int, int>>)p.Value.ToDictionary(
+                        m => m.Key, m => (IReadOnlyDictionary<int, int>)new Dictionary<int, int>(m.Value), StringComparer.OrdinalIgnoreCase),
+                    StringComparer.OrdinalIgnoreCase),
+            };
         }
     }
 
@@ -55,6 +74,7 @@ public sealed class EmulatorStats(IOptionsMonitor<EmulatorOptions> options)
         {
             _total = 0;
             _models.Clear();
+            _providers.Clear();
             _recent.Clear();
         }
     }

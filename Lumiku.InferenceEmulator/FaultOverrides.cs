@@ -30,13 +30,16 @@ public sealed class FaultOverrides : ConfigurationProvider, IConfigurationSource
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in faults)
         {
-            if (!Knobs.TryGetValue(name, out var knob))
+            // "Providers:fal-ai:Tier" sets a knob for one provider only.
+            var parts = name.Split(':');
+            var provider = parts is ["Providers", var p, _] && EmulatorProviders.All.Contains(p) ? p : null;
+            if (!Knobs.TryGetValue(parts[^1], out var knob) || (parts.Length > 1 && provider is null))
             {
-                problems[name] = ["not an Emulator option"];
+                problems[name] = ["not an Emulator option (or Providers:{provider}:{option})"];
             }
             else if (ToText(value) is { } text)
             {
-                values[$"{EmulatorOptions.SectionName}:{knob.Name}"] = text;
+                values[provider is null ? $"{EmulatorOptions.SectionName}:{knob.Name}" : $"{EmulatorOptions.SectionName}:Providers:{provider}:{knob.Name}"] = text;
             }
             else
             {

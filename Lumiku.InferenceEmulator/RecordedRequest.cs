@@ -5,7 +5,9 @@ namespace Lumiku.InferenceEmulator;
 /// The bearer token is never recorded, only whether the request was authorised.
 /// </summary>
 /// <param name="Keys">Top-level JSON keys of the body (<c>inputs</c>, <c>parameters</c>...).</param>
-/// <param name="ParameterNames">Keys of <c>parameters</c>: where a stray <c>lora</c> would show up.</param>
+/// <param name="Model">The provider's model id (<c>fal-ai/flux/dev</c>; the repo for hf-inference).</param>
+/// <param name="ParameterNames">Keys of the object holding the parameters (hf-inference's <c>parameters</c>, Replicate's <c>input</c>, the body for fal and Together): where a stray <c>lora</c> would show up.</param>
+/// <param name="Provider">The router prefix the request came under.</param>
 /// <param name="Body">The raw body, truncated to 4 KiB.</param>
 public sealed record RecordedRequest(
     string Model,
@@ -15,4 +17,5 @@ public sealed record RecordedRequest(
     string? Body,
     string? Accept,
     string? RequestId,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string Provider = EmulatorProviders.HfInference);

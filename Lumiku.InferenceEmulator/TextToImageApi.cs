@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 namespace Lumiku.InferenceEmulator;
 
 /// <summary>
-/// The Hugging Face text-to-image route, <c>POST models/{owner}/{model}</c>, as hf-inference and the
-/// official JS client see it: bearer token, JSON body <c>{"inputs", "parameters"}</c>, raw image bytes
-/// back, <c>{"error": ...}</c> on failure and an <c>x-request-id</c> on every answer.
+/// The Hugging Face router's text-to-image routes: hf-inference's <c>POST models/{owner}/{model}</c>, as it and
+/// the official JS client see it (bearer token, JSON body <c>{"inputs", "parameters"}</c>, raw image bytes
+/// back, <c>{"error": ...}</c> on failure and an <c>x-request-id</c> on every answer), and the third-party
+/// providers' routes (<see cref="ProviderRoutes"/>) through the same checks, tiers and fault knobs, each with its own options.
 /// </summary>
 public static class TextToImageApi
 {
@@ -27,7 +28,12 @@ public static class TextToImageApi
 
     public static IEndpointRouteBuilder MapTextToImageApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/models/{owner}/{model}", GenerateAsync);
+        // hf-inference at the router's own path, and at the emulator's root for configurations from before providers.
+        app.MapPost("/models/{owner}/{model}", (string owner, string model, HttpContext http, [AsParameters] EmulatorServices services) =>
+            ServeAsync(ProviderRoutes.HfInference, owner + "/" + model, http, services));
+        app.MapPost("/hf-inference/models/{owner}/{model}", (string owner, string model, HttpContext http, [AsParameters] EmulatorServices services) =>
+            ServeAsync(ProviderRoutes.HfInference, owner + "/" + model, http, services));
+        app.MapProviderRoutes();
         app.MapGet("/stats", (EmulatorStats stats) => TypedResults.Ok(stats.Snapshot()));
         app.MapDelete("/stats", (EmulatorStats stats) =>
         {
@@ -37,9 +43,9 @@ public static class TextToImageApi
         return app;
     }
 
-    private static async Task<IResult> GenerateAsync(string owner, string model, HttpContext http, [AsParameters] EmulatorServices services)
+    /// <summary>One text-to-image request to <paramref name="route"/>'s provider for <paramref name="modelId"/> (the provider's own id), answered and recorded.</summary>
+    internal static async Task<IResult> ServeAsync(ProviderRoute route, string modelId, HttpContext http, EmulatorServices services)
     {
-        var modelId = owner + "/" + model;
         var requestId = Guid.NewGuid().ToString("N");
         http.Response.Headers["x-request-id"] = requestId;
 
@@ -47,7 +53,7 @@ public static class TextToImageApi
         (int Status, IResult Result) answer;
         try
         {
-            answer = await AnswerAsync(modelId, http, body, services);
+            answer = await AnswerAsync(route, modelId, http, body, services);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -59,17 +65,18 @@ public static class TextToImageApi
             modelId,
             answer.Status,
             body.Keys,
-            body.ParameterNames,
+            body.Json is JsonObject o ? route.ParameterNames(o) : [],
             body.Raw is { Length: > RecordedBodyChars } raw ? raw[..RecordedBodyChars] : body.Raw,
             http.Request.Headers.Accept.ToString() is { Length: > 0 } accept ? accept : null,
             requestId,
-            services.Clock.Time.GetUtcNow()));
+            services.Clock.Time.GetUtcNow(),
+            route.Provider));
         return answer.Result;
     }
 
-    private static async Task<(int Status, IResult Result)> AnswerAsync(string modelId, HttpContext http, RequestBody body, EmulatorServices services)
+    private static async Task<(int Status, IResult Result)> AnswerAsync(ProviderRoute route, string modelId, HttpContext http, RequestBody body, EmulatorServices services)
     {
-        var options = services.Options.CurrentValue;
+        var options = services.Options.Get(route.Provider);
         var authorization = http.Request.Headers.Authorization.ToString();
         var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim() : "";
         if (token.Length == 0 || (!string.IsNullOrEmpty(options.Token) && token != options.Token))
@@ -101,18 +108,21 @@ public static class TextToImageApi
             return Error(StatusCodes.Status400BadRequest, "Invalid JSON body: expected an object with \"inputs\"");
         }
 
-        var unknown = body.Keys.Where(k => k is not ("inputs" or "parameters"))
-            .Concat(body.ParameterNames.Where(p => !KnownParameters.Contains(p)))
-            .ToList();
+        var unknown = route.UnknownFields(json, modelId);
         if (unknown.Count > 0)
         {
             return Error(StatusCodes.Status400BadRequest, "Unknown parameter(s): " + string.Join(", ", unknown));
         }
 
-        if (!TryReadRequest(json, modelId, out var request, out var problem))
+        if (!route.TryRead(json, modelId, out var request, out var problem))
         {
             // The real route reports validation failures as a list.
             return (StatusCodes.Status422UnprocessableEntity, Results.Json(new { error = new[] { problem } }, statusCode: StatusCodes.Status422UnprocessableEntity));
+        }
+
+        if (options.HasNoCredits)
+        {
+            return Error(StatusCodes.Status402PaymentRequired, $"You have exceeded your monthly included credits for Inference Providers (provider {route.Provider}). Subscribe to PRO to get 20x more monthly included credits.");
         }
 
         if (options.Denies(modelId))
@@ -120,7 +130,7 @@ public static class TextToImageApi
             return Error(StatusCodes.Status400BadRequest, "Model access denied. Upgrade to PRO.");
         }
 
-        var loading = services.ColdStarts.Remaining(modelId);
+        var loading = services.ColdStarts.Remaining(route.Provider + ":" + modelId);
         if (loading > TimeSpan.Zero)
         {
             return (StatusCodes.Status503ServiceUnavailable, Results.Json(
@@ -163,12 +173,14 @@ public static class TextToImageApi
             await Task.Delay(latency, services.Clock.Time, http.RequestAborted);
         }
 
-        if (Roll(options.NotAnImageRate))
+        var png = Roll(options.NotAnImageRate)
+            ? Encoding.UTF8.GetBytes("<html><body>not an image</body></html>")
+            : await services.Images.GetAsync(request.Prompt, request.Seed, request.Width, request.Height, http.RequestAborted);
+        if (route.Provider != EmulatorProviders.HfInference)
         {
-            return (StatusCodes.Status200OK, Results.Bytes(Encoding.UTF8.GetBytes("<html><body>not an image</body></html>"), "image/png"));
+            return (route.AnswerStatus, route.Answer(png, request, modelId, http, services));
         }
 
-        var png = await services.Images.GetAsync(request.Prompt, request.Seed, request.Width, request.Height, http.RequestAborted);
         http.Response.Headers["x-inference-steps"] = request.Steps.ToString(CultureInfo.InvariantCulture);
         var (bytes, contentType) = options.AnswersJson
             ? (JsonSerializer.SerializeToUtf8Bytes(new { data = new[] { new { b64_json = Convert.ToBase64String(png) } } }), "application/json")
@@ -203,23 +215,26 @@ public static class TextToImageApi
         await response.Body.WriteAsync(body.AsMemory(half), aborted);
     }
 
-    private static bool TryReadRequest(JsonObject json, string modelId, out ImageRequest request, out string problem)
+    /// <summary>
+    /// The generation a body asks for: the prompt under <paramref name="promptKey"/> of <paramref name="holder"/>,
+    /// width and height from <paramref name="size"/>, steps under <paramref name="stepsKey"/> and seed from <paramref name="parameters"/>.
+    /// </summary>
+    internal static bool TryRead(JsonObject holder, string promptKey, JsonObject? parameters, JsonObject? size, string stepsKey, string modelId, out ImageRequest request, out string problem)
     {
         request = default;
         problem = "";
-        if (json["inputs"] is not JsonValue inputs || !inputs.TryGetValue<string>(out var prompt) || string.IsNullOrWhiteSpace(prompt))
+        if (holder[promptKey] is not JsonValue inputs || !inputs.TryGetValue<string>(out var prompt) || string.IsNullOrWhiteSpace(prompt))
         {
-            problem = "Input should be a valid string: inputs";
+            problem = "Input should be a valid string: " + promptKey;
             return false;
         }
 
-        var parameters = json["parameters"] as JsonObject;
-        var schnell = string.Equals(modelId, EmulatorOptions.FluxSchnell, StringComparison.OrdinalIgnoreCase);
-        if (!TryInt(parameters, "width", 1024, out var width) || !TryInt(parameters, "height", 1024, out var height)
-            || !TryInt(parameters, "num_inference_steps", schnell ? 4 : 30, out var steps)
+        var schnell = EmulatorProviders.SchnellIds.Contains(modelId);
+        if (!TryInt(size, "width", 1024, out var width) || !TryInt(size, "height", 1024, out var height)
+            || !TryInt(parameters, stepsKey, schnell ? 4 : 30, out var steps)
             || !TryLong(parameters, "seed", 0, out var seed))
         {
-            problem = "Input should be a valid integer: width, height, num_inference_steps, seed";
+            problem = $"Input should be a valid integer: width, height, {stepsKey}, seed";
             return false;
         }
 
@@ -234,7 +249,7 @@ public static class TextToImageApi
 
         if (steps is < 1 or > 100)
         {
-            problem = "num_inference_steps must be 1 to 100";
+            problem = $"{stepsKey} must be 1 to 100";
             return false;
         }
 
@@ -262,21 +277,20 @@ public static class TextToImageApi
         {
             var json = JsonNode.Parse(raw);
             var keys = json is JsonObject o ? o.Select(p => p.Key).ToArray() : [];
-            var parameterNames = json?["parameters"] is JsonObject p ? p.Select(x => x.Key).ToArray() : [];
-            return new RequestBody(raw, json, keys, parameterNames);
+            return new RequestBody(raw, json, keys);
         }
         catch (JsonException)
         {
-            return new RequestBody(raw, null, [], []);
+            return new RequestBody(raw, null, []);
         }
     }
 
-    private static bool Roll(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
+    internal static bool Roll(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
 
-    private static (int, IResult) Error(int status, string message) =>
+    internal static (int, IResult) Error(int status, string message) =>
         (status, Results.Json(new { error = message }, statusCode: status));
 
-    private readonly record struct RequestBody(string Raw, JsonNode? Json, string[] Keys, string[] ParameterNames);
+    private readonly record struct RequestBody(string Raw, JsonNode? Json, string[] Keys);
 
-    private readonly record struct ImageRequest(string Prompt, int Width, int Height, int Steps, long Seed);
+    internal readonly record struct ImageRequest(string Prompt, int Width, int Height, int Steps, long Seed);
 }

@@ -65,7 +65,7 @@ public sealed class CreateGenerationRequest
     /// null when the request is valid. Keeps the normalized prompts for <see cref="ToNewGeneration"/>.
     /// The webhook's addresses are checked apart (<see cref="WebhookAddressPolicy.CheckAsync"/>): that needs DNS.
     /// </summary>
-    public Dictionary<string, string[]>? Validate(bool allowHttpWebhook = false)
+    public Dictionary<string, string[]>? Validate(bool allowHttpWebhook = false, PresetCatalog? presets = null)
     {
         Dictionary<string, string[]>? errors = null;
         void Error(string field, string message)
@@ -96,6 +96,10 @@ public sealed class CreateGenerationRequest
         else if (PresetId is not null && preset is null)
         {
             Error(nameof(PresetId), $"Unknown preset; choose one of: {string.Join(", ", AvatarPresets.All.Select(p => p.Id))}.");
+        }
+        else if (presets?.Find(PresetId) is { Available: false } unavailable)
+        {
+            Error(nameof(PresetId), unavailable.UnavailableReason!);
         }
         else if (preset is not null && _prompt is not null && _prompt.Length + preset.Overhead > MaxPromptLength)
         {

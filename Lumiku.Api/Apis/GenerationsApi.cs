@@ -1,3 +1,4 @@
+using Lumiku.Api.Presets;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Security.Claims;
@@ -74,9 +75,10 @@ public static partial class GenerationsApi
         HttpContext http,
         [AsParameters] GenerationServices services,
         IConnectionMultiplexer redis,
-        IOptions<WebhookOptions> webhooks)
+        IOptions<WebhookOptions> webhooks,
+        PresetCatalog presets)
     {
-        if (request.Validate(webhooks.Value.AllowHttp) is { } errors)
+        if (request.Validate(webhooks.Value.AllowHttp, presets) is { } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }

@@ -18,5 +18,5 @@ public static class PresetsApi
         return api;
     }
 
-    public static Ok<IReadOnlyList<AvatarPreset>> ListPresets() => TypedResults.Ok(AvatarPresets.All);
+    public static Ok<IReadOnlyList<AvatarPreset>> ListPresets(PresetCatalog presets) => TypedResults.Ok(presets.All);
 }

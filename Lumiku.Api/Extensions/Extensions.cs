@@ -23,6 +23,7 @@ public static class Extensions
         builder.Services.AddValidation();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<ApiTelemetry>();
+        builder.Services.AddSingleton<Presets.PresetCatalog>();
         return builder;
     }
 }

@@ -13,6 +13,14 @@ public sealed record AvatarPreset(
 {
     public const string SubjectPlaceholder = "{subject}";
 
+    /// <summary>The LoRA adapter (Hugging Face repo) the preset needs; only providers that serve adapters can apply it.</summary>
+    public string? Lora { get; init; }
+
+    /// <summary>False when no configured provider can apply the preset (<see cref="UnavailableReason"/> says why); a submit with it is a 400.</summary>
+    public bool Available { get; init; } = true;
+
+    public string? UnavailableReason { get; init; }
+
     /// <summary>The prompt this preset makes from the user's subject.</summary>
     public string Expand(string subject) => Template.Replace(SubjectPlaceholder, subject, StringComparison.Ordinal);
 
@@ -53,6 +61,9 @@ public static class AvatarPresets
         new("traditional", "Traditional", "A formal portrait in traditional dress with warm, classic lighting.",
             "Formal portrait of {subject} wearing elegant traditional attire with batik patterns, warm classic lighting, rich fabric detail, dignified pose",
             "blurry, distorted face, text, watermark", 832, 1024),
+        new("realism", "Realism", "A photorealistic portrait: FLUX.1-dev with the XLabs-AI/flux-RealismLora adapter at scale 0.9, from fal-ai or replicate. FLUX.1-dev and the adapter are under the FLUX.1 [dev] non-commercial licence.",
+            "Photorealistic portrait of {subject}, natural skin texture, soft window light, shallow depth of field, 85mm photo",
+            "blurry, distorted face, text, watermark", 1024, 1024) { Lora = Generation.FluxModels.RealismLora },
     ];
 
     /// <summary>The preset with this id (case-insensitive), or null.</summary>

@@ -17,7 +17,7 @@ local bal
 if back > 0 then bal = redis.call('INCRBY', KEYS[2], back) else bal = tonumber(redis.call('GET', KEYS[2]) or '0') end
 ledger(KEYS[3], 'settle', gen, back, bal, now, {'charged', tostring(charge), 'model', ARGV[4]})
 redis.call('HSET', KEYS[1], 'status', 'succeeded', 'modelUsed', ARGV[4], 'fellBack', ARGV[6], 'primaryError', ARGV[7],
-  'charged', tostring(charge), 'imageContentType', ARGV[8], 'imageBytes', ARGV[9], 'completedAt', now)
+  'charged', tostring(charge), 'imageContentType', ARGV[8], 'imageBytes', ARGV[9], 'completedAt', now, 'provider', ARGV[10] or '')
 ended(KEYS[1], 'succeeded', now)
 if entry ~= '' then redis.call('XACK', KEYS[4], group, entry) end
 event(gen, 'succeeded')

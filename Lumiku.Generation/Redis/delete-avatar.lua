@@ -5,7 +5,6 @@
 
 if redis.call('HGET', KEYS[1], 'userId') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return 0 end
-local idem = redis.call('HGET', KEYS[1], 'idemKey') if idem then redis.call('DEL', idem) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 1

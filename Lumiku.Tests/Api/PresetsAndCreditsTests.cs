@@ -12,8 +12,26 @@ public sealed class PresetsAndCreditsTests(LumikuApp app)
     {
         using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
         var presets = await client.GetFromJsonAsync<List<PresetView>>("/v1/presets", GenerationPolling.Json);
-        Assert.Equal(["professional", "casual", "creative", "traditional"], presets!.Select(p => p.Id));
+        Assert.Equal(["professional", "casual", "creative", "traditional", "realism"], presets!.Select(p => p.Id));
         Assert.All(presets!, p => Assert.Contains("{subject}", p.Template, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RealismPreset_WithOnlyHfInference_IsListedUnavailable_AndASubmitIsA400NamingWhy()
+    {
+        using var client = await app.CreateApiClientAsync(LumikuAppFixture.NewUser());
+        var presets = await client.GetFromJsonAsync<List<PresetView>>("/v1/presets", GenerationPolling.Json);
+        var realism = Assert.Single(presets!, p => p.Id == "realism");
+        Assert.False(realism.Available);
+        Assert.Contains("needs a provider that serves LoRA adapters (fal-ai or replicate)", realism.UnavailableReason);
+        Assert.Contains("non-commercial", realism.Description);
+        Assert.All(presets!.Where(p => p.Id != "realism"), p => Assert.True(p.Available));
+
+        using var refused = await client.PostAsJsonAsync("/v1/generations", new { prompt = "a 25-year-old woman with short hair", presetId = "realism" }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("needs a provider that serves LoRA adapters", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var credits = await client.GetFromJsonAsync<CreditsView>("/v1/credits", GenerationPolling.Json);
+        Assert.Equal(100, credits!.Balance);
     }
 
     [Fact]
@@ -28,6 +46,8 @@ public sealed class PresetsAndCreditsTests(LumikuApp app)
 
         var done = await client.WaitForTerminalAsync(accepted.Id);
         Assert.Equal("succeeded", done.Status);
+        // The provider that served it (the default list: hf-inference, the emulator's old route).
+        Assert.Contains("\"provider\":\"hf-inference\"", await client.GetStringAsync($"/v1/generations/{accepted.Id}", TestContext.Current.CancellationToken));
         var avatar = await client.GetFromJsonAsync<AvatarView>($"/v1/avatars/{accepted.Id}", GenerationPolling.Json);
         Assert.Equal("traditional", avatar!.PresetId);
         Assert.Equal(accepted.Prompt, avatar.Prompt);
@@ -54,5 +74,5 @@ public sealed class PresetsAndCreditsTests(LumikuApp app)
         Assert.Equal(-10, credits.Ledger[1].Amount);
     }
 
-    private sealed record PresetView(string Id, string Name, string Description, string Template, int Width, int Height);
+    private sealed record PresetView(string Id, string Name, string Description, string Template, int Width, int Height, bool Available, string? UnavailableReason);
 }

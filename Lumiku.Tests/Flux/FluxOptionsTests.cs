@@ -14,6 +14,8 @@ public sealed class FluxOptionsTests
     [InlineData("Flux:Fallback:Model", "black-forest-labs/FLUX.1-dev", "must differ from Flux:Primary:Model")]
     [InlineData("Flux:FallbackStatusCodes:0", "503", "must be 4xx statuses")]
     [InlineData("Flux:Primary:Steps", "0", "Flux:Primary")]
+    [InlineData("Flux:Providers:0", "nebius", "Flux:Providers: nebius unknown")]
+    [InlineData("Flux:FailoverStatusCodes:0", "503", "Flux:FailoverStatusCodes must be 4xx statuses")]
     public async Task InvalidSetting_FailsAtStart(string key, string value, string expected)
     {
         await using var emulator = await EmulatorHost.StartAsync();
@@ -21,6 +23,20 @@ public sealed class FluxOptionsTests
         var failures = await StartFailuresAsync(emulator, new Dictionary<string, string?> { [key] = value });
 
         Assert.Contains(failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NoConfiguredProviderWithAnIdForThePrimaryModel_FailsAtStart()
+    {
+        await using var emulator = await EmulatorHost.StartAsync();
+
+        var failures = await StartFailuresAsync(emulator, new Dictionary<string, string?>
+        {
+            ["Flux:Providers:0"] = "together",
+            ["Flux:ProviderModels:together:black-forest-labs/FLUX.1-dev"] = "",
+        });
+
+        Assert.Contains(failures, f => f.Contains("none of Flux:Providers (together) has a model id for black-forest-labs/FLUX.1-dev", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Reflection;
 using Lumiku.Generation;
 using Lumiku.Tests.Emulator;
 using Lumiku.Worker.Flux;
+using Lumiku.Worker.Flux.Providers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ public sealed class FluxPipelineTests
 
         // Outermost first, leaving out the factory's lifetime and logging wrappers and the primary handler.
         Assert.Equal(
-            ["ResolvingHttpDelegatingHandler", nameof(ResilienceHandler), nameof(ResilienceHandler), nameof(FluxAttemptTelemetryHandler), nameof(FluxResponseBufferingHandler)],
+            ["ResolvingHttpDelegatingHandler", nameof(ResilienceHandler), nameof(ResilienceHandler), nameof(FluxAttemptTelemetryHandler), nameof(FluxResponseBufferingHandler), nameof(FluxProviderAnswerHandler)],
             chain.Where(h => h is DelegatingHandler && h.GetType().Namespace is not ("Microsoft.Extensions.Http" or "Microsoft.Extensions.Http.Logging")).Select(h => h.GetType().Name));
         var resilience = chain.OfType<ResilienceHandler>().ToList();
 #pragma warning restore EXTEXP0001

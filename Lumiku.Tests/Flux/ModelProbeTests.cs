@@ -34,6 +34,32 @@ public sealed class ModelProbeTests
     }
 
     [Fact]
+    public async Task ProviderMatrix_ShowsEachProviderAndModel_AndWhichProviderServesDev()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Providers:hf-inference:Tier"] = "no-credits" });
+        await using var flux = await FluxTestHost.StartAsync(emulator, new Dictionary<string, string?>
+        {
+            ["Flux:Providers:0"] = "hf-inference",
+            ["Flux:Providers:1"] = "fal-ai",
+        });
+        using var output = new StringWriter();
+
+        var exitCode = await flux.Services.GetRequiredService<ModelProbe>().RunAsync(output, TestContext.Current.CancellationToken);
+
+        var text = output.ToString();
+        var lines = text.Split('\n');
+        Assert.Equal(ModelProbe.ExitCodes.AllModelsWork, exitCode);
+        Assert.Contains(lines, l => l.StartsWith(FluxModels.Dev, StringComparison.Ordinal) && l.Contains(" hf-inference ", StringComparison.Ordinal) && l.Contains(" 402 ", StringComparison.Ordinal) && l.Contains("exceeded your monthly included credits", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith(FluxModels.Dev, StringComparison.Ordinal) && l.Contains(" fal-ai ", StringComparison.Ordinal) && l.Contains(" 200 ", StringComparison.Ordinal) && l.Contains("image/png", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith(FluxModels.Schnell, StringComparison.Ordinal) && l.Contains(" fal-ai ", StringComparison.Ordinal) && l.Contains(" 200 ", StringComparison.Ordinal));
+        Assert.Contains($"Providers: {FluxModels.Dev} from fal-ai (after hf-inference 402); {FluxModels.Schnell} from fal-ai (after hf-inference 402).", text);
+
+        // One request per cell: no failover, no fallback.
+        var stats = await emulator.StatsAsync();
+        Assert.Equal(4, stats.Total);
+    }
+
+    [Fact]
     public async Task RejectedToken_SaysSo_AndExitsNonZero()
     {
         await using var emulator = await EmulatorHost.StartAsync();

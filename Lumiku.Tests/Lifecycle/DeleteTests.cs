@@ -59,7 +59,7 @@ public sealed class DeleteTests(TwoApisFixture apis) : IClassFixture<TwoApisFixt
     }
 
     [Fact]
-    public async Task ReplayingTheIdempotencyKeyOfADeletedGeneration_QueuesANewOne_NotAnError()
+    public async Task ReplayingTheIdempotencyKeyOfADeletedGeneration_Answers409_AndChargesNothing()
     {
         var user = LumikuAppFixture.NewUser("replay");
         using var client = TwoApisFixture.Client(apis.First, user);
@@ -73,10 +73,13 @@ public sealed class DeleteTests(TwoApisFixture apis) : IClassFixture<TwoApisFixt
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/v1/generations/{id}/cancel", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/generations/{id}")).StatusCode);
 
+        var balance = await apis.Db.StringGetAsync(RedisKeys.Balance(user));
+
         using var again = await client.SendAsync(Submit());
 
-        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
-        Assert.NotEqual(id, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        // The key still names the deleted generation (until its 24 h expiry): a clear 409, never a second charge.
+        await again.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal(balance, await apis.Db.StringGetAsync(RedisKeys.Balance(user)));
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class DeferralPolicyTests
     {
         var loading = new ProviderError(FluxModels.Dev, 503, "Service Unavailable", "loading", null, EstimatedTimeSeconds: 12.5);
         var limited = new ProviderError(FluxModels.Dev, 429, "Too Many Requests", "slow down", null, null) { RetryAfter = TimeSpan.FromSeconds(3) };
-        var call = new FluxCallState(new FluxRequest("p", null, 512, 512, 1, FluxModels.Dev));
+        var call = new FluxCallState(new FluxRequest("p", null, 512, 512, 1, FluxModels.Dev), new Lumiku.Worker.Flux.Providers.FluxProviderSet(new FluxOptions(), TimeProvider.System), 0);
 
         Assert.Equal(TimeSpan.FromSeconds(12.5), FluxErrorClassifier.FromResponse(loading, call).RetryAfter);
         Assert.Equal(TimeSpan.FromSeconds(3), FluxErrorClassifier.FromResponse(limited, call).RetryAfter);

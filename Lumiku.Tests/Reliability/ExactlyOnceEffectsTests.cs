@@ -45,16 +45,18 @@ public sealed class ExactlyOnceEffectsTests(RedisServerFixture redis) : IClassFi
     }
 
     [Fact]
-    public async Task FallbackToSchnell_ChargesTheSchnellPrice_AndReturnsTheDifference()
+    public async Task FallbackToSchnell_ChargesTheSchnellPrice_AndReturnsTheDifference_RecordingTheProvider()
     {
         var user = LumikuAppFixture.NewUser();
         var (id, entry) = await SubmitAndReadAsync(user);
         var started = await _store.StartAsync(id, user, entry.Id, "c", 5);
 
-        await _store.CompleteAsync(started.Generation!, entry.Id, FluxModels.Schnell, fellBack: true, "400: Model access denied", "image/png", 10);
+        await _store.CompleteAsync(started.Generation!, entry.Id, FluxModels.Schnell, fellBack: true, "400: Model access denied", "image/png", 10, "fal-ai");
 
         var record = (await _store.GetAsync(id))!;
+        // The price is the model's, whichever provider served it.
         Assert.Equal(5, record.Charged);
+        Assert.Equal("fal-ai", record.Provider);
         Assert.True(record.FellBack);
         Assert.Equal(FluxModels.Schnell, record.ModelUsed);
         Assert.Equal("400: Model access denied", record.PrimaryError);

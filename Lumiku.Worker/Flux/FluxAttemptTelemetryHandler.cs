@@ -12,25 +12,26 @@ public sealed class FluxAttemptTelemetryHandler(FluxTelemetry telemetry, TimePro
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var model = request.Options.TryGetValue(FluxCallState.Key, out var call) ? call.Model : null;
+        var provider = call?.Provider.Name;
         var started = time.GetTimestamp();
         try
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             var status = (int)response.StatusCode;
-            Record(started, model, status, response.IsSuccessStatusCode ? null : status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Record(started, model, provider, status, response.IsSuccessStatusCode ? null : status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return response;
         }
         catch (Exception e)
         {
             // A cut attempt (attempt timeout, shutdown) reads as the cancellation it was.
-            Record(started, model, status: null, e.GetType().FullName);
+            Record(started, model, provider, status: null, e.GetType().FullName);
             throw;
         }
     }
 
-    private void Record(long started, string? model, int? status, string? errorType)
+    private void Record(long started, string? model, string? provider, int? status, string? errorType)
     {
-        var tags = new TagList { { "lumiku.flux.model", model } };
+        var tags = new TagList { { "lumiku.flux.model", model }, { "lumiku.flux.provider", provider } };
         if (status is { } code)
         {
             tags.Add("http.response.status_code", code);

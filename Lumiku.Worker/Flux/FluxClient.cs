@@ -1,3 +1,4 @@
+using Lumiku.Worker.Flux.Providers;
 using Microsoft.Extensions.Options;
 
 namespace Lumiku.Worker.Flux;
@@ -6,12 +7,25 @@ namespace Lumiku.Worker.Flux;
 /// Hugging Face text-to-image over the resilience pipeline registered in <see cref="FluxServiceExtensions"/>:
 /// builds the request, turns the final answer into a validated image or a classified <see cref="FluxException"/>.
 /// </summary>
-public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> options, FluxTelemetry telemetry, ILogger<FluxClient> logger) : IFluxClient
+public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> options, FluxTelemetry telemetry, TimeProvider time, ILogger<FluxClient> logger) : IFluxClient
 {
     public async Task<FluxImage> GenerateAsync(FluxRequest request, CancellationToken cancellationToken)
     {
         var current = options.CurrentValue;
-        var call = new FluxCallState(request);
+        var providers = new FluxProviderSet(current, time);
+        var first = providers.Next(0, request.Lora?.Repo ?? request.Model, request.Lora is not null, request.OnlyProvider);
+        if (first < 0)
+        {
+            throw new FluxException(
+                FluxErrorCodes.ModelNotFound,
+                $"none of Flux:Providers ({string.Join(", ", current.EffectiveProviders)}) serves {request.Lora?.Repo ?? request.Model}" + (request.Lora is null ? "" : " (a LoRA needs fal-ai or replicate)"),
+                retryable: false,
+                null,
+                null,
+                request.Model);
+        }
+
+        var call = new FluxCallState(request, providers, first);
         var profile = current.ProfileFor(request.Model);
         using var message = FluxRequestBuilder.Create(call, profile);
         FluxLog.Requesting(logger, profile.Model, profile.Steps, profile.GuidanceScale, request.Width, request.Height, request.Seed);
@@ -36,7 +50,10 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
         }
         finally
         {
-            call.FallbackMessage?.Dispose();
+            foreach (var created in call.CreatedMessages)
+            {
+                created.Dispose();
+            }
         }
     }
 
@@ -74,10 +91,10 @@ public sealed class FluxClient(HttpClient http, IOptionsMonitor<FluxOptions> opt
 
         var bytes = image.Bytes!.Value;
         FluxLog.Produced(logger, call.Model, bytes.Length, image.ContentType!, call.Attempt, call.FellBack);
-        telemetry.Images.Add(1, Tag("lumiku.flux.model", call.Model));
+        telemetry.Images.Add(1, Tag("lumiku.flux.model", call.Model), Tag("lumiku.flux.provider", call.Provider.Name));
         return image.Rented is { } rented
-            ? new FluxImage(rented, bytes.Length, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary)
-            : new FluxImage(bytes, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary);
+            ? new FluxImage(rented, bytes.Length, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary) { Provider = call.Provider.Name }
+            : new FluxImage(bytes, image.ContentType!, call.Model, call.FellBack, call.PrimaryError?.Summary) { Provider = call.Provider.Name };
     }
 
     private FluxException Fail(FluxException failure, Exception exception)

@@ -36,6 +36,9 @@ public sealed class FluxImage : IDisposable
 
     public string ModelUsed { get; }
 
+    /// <summary>The inference provider that produced it (hf-inference, fal-ai, replicate, together).</summary>
+    public string Provider { get; init; } = Providers.FluxProviderNames.HfInference;
+
     public bool FellBack { get; }
 
     public string? PrimaryError { get; }

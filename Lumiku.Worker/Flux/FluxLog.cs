@@ -40,4 +40,8 @@ public static partial class FluxLog
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
         Message = "Flux {Model} requested: {Steps} steps, guidance {GuidanceScale}, {Width}x{Height}, seed {Seed}")]
     public static partial void Requesting(ILogger logger, string model, int steps, double guidanceScale, int width, int height, long? seed);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
+        Message = "Flux provider {Provider} failed {Model}: {Status}: {Error} (request {RequestId}); failing over to {NextProvider}")]
+    public static partial void FailingOver(ILogger logger, string provider, string model, int? status, string error, string? requestId, string nextProvider);
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Lumiku.Worker.Flux.Providers;
 
 namespace Lumiku.Worker.Flux;
 
@@ -10,7 +11,16 @@ public sealed class FluxOptions
     /// <summary>The design fixes 400 (no PRO access, or a refused parameter) as the only fallback status.</summary>
     public static readonly IReadOnlyList<int> DefaultFallbackStatusCodes = [400];
 
-    /// <summary>Provider base URL; the AppHost points it at the emulator when no token is configured.</summary>
+    /// <summary>Statuses after which the same model is asked of the next provider (transient failures after retries always are).</summary>
+    public static readonly IReadOnlyList<int> DefaultFailoverStatusCodes = [402, 403, 404, 410];
+
+    /// <summary>The realism preset's adapter (FLUX.1-dev base, non-commercial licence).</summary>
+    public const string RealismLora = "XLabs-AI/flux-RealismLora";
+
+    /// <summary>
+    /// hf-inference's base URL: the router root is this without its trailing <c>hf-inference/</c>, and every
+    /// other provider is <c>{root}{provider}/...</c>. The AppHost points it at the emulator when no token is configured.
+    /// </summary>
     [Required]
     public Uri BaseUrl { get; set; } = new("https://router.huggingface.co/hf-inference/");
 
@@ -40,6 +50,51 @@ public sealed class FluxOptions
 
     [Required]
     public FluxResilienceOptions Resilience { get; set; } = new();
+
+    /// <summary>The providers asked, in order (<c>hf-inference</c>, <c>fal-ai</c>, <c>replicate</c>, <c>together</c>); unset means <c>["hf-inference"]</c>.</summary>
+    public string[]? Providers { get; set; }
+
+    /// <summary>Per provider, Hugging Face repo → the provider's model id (entries added by configuration join these).</summary>
+    public Dictionary<string, Dictionary<string, string>> ProviderModels { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [FluxProviderNames.HfInference] = new(StringComparer.OrdinalIgnoreCase)
+        {
+            [Generation.FluxModels.Dev] = Generation.FluxModels.Dev,
+            [Generation.FluxModels.Schnell] = Generation.FluxModels.Schnell,
+        },
+        [FluxProviderNames.FalAi] = new(StringComparer.OrdinalIgnoreCase)
+        {
+            [Generation.FluxModels.Dev] = "fal-ai/flux/dev",
+            [Generation.FluxModels.Schnell] = "fal-ai/flux/schnell",
+            [RealismLora] = "fal-ai/flux-lora",
+        },
+        [FluxProviderNames.Replicate] = new(StringComparer.OrdinalIgnoreCase)
+        {
+            [Generation.FluxModels.Dev] = "black-forest-labs/flux-dev",
+            [Generation.FluxModels.Schnell] = "black-forest-labs/flux-schnell",
+            [RealismLora] = "black-forest-labs/flux-dev-lora",
+        },
+        [FluxProviderNames.Together] = new(StringComparer.OrdinalIgnoreCase)
+        {
+            [Generation.FluxModels.Dev] = "black-forest-labs/FLUX.1-dev",
+            [Generation.FluxModels.Schnell] = "black-forest-labs/FLUX.1-schnell",
+        },
+    };
+
+    /// <summary>Statuses that switch to the next provider; unset means <see cref="DefaultFailoverStatusCodes"/>.</summary>
+    public int[]? FailoverStatusCodes { get; set; }
+
+    public IReadOnlyList<string> EffectiveProviders => Providers is { Length: > 0 } providers ? providers : [FluxProviderNames.HfInference];
+
+    public IReadOnlyList<int> EffectiveFailoverStatusCodes =>
+        FailoverStatusCodes is { Length: > 0 } codes ? codes : DefaultFailoverStatusCodes;
+
+    /// <summary><c>hf-inference/</c> when <see cref="BaseUrl"/> ends with it (the router), else empty (the emulator's root and its <c>models/</c> route).</summary>
+    public string HfInferencePrefix =>
+        BaseUrl.AbsolutePath.EndsWith("/" + FluxProviderNames.HfInference + "/", StringComparison.OrdinalIgnoreCase) ? FluxProviderNames.HfInference + "/" : "";
+
+    /// <summary>The router's root: every provider's routes are relative to it.</summary>
+    public Uri RouterRoot => HfInferencePrefix.Length == 0 ? BaseUrl : new Uri(BaseUrl, "../");
 
     public IReadOnlyList<int> EffectiveFallbackStatusCodes =>
         FallbackStatusCodes is { Length: > 0 } codes ? codes : DefaultFallbackStatusCodes;

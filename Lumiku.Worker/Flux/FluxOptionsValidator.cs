@@ -44,6 +44,32 @@ public sealed class FluxOptionsValidator : IValidateOptions<FluxOptions>
             failures.Add("Flux:FallbackStatusCodes must be 4xx statuses: 5xx, 429 and timeouts are retried, not fallen back from.");
         }
 
+        var unknown = options.EffectiveProviders.Where(p => !Providers.FluxProviderNames.All.Contains(p)).ToList();
+        if (unknown.Count > 0)
+        {
+            failures.Add($"Flux:Providers: {string.Join(", ", unknown)} unknown; the providers are {string.Join(", ", Providers.FluxProviderNames.All)}.");
+        }
+        else if (options.EffectiveProviders.Distinct().Count() != options.EffectiveProviders.Count)
+        {
+            failures.Add("Flux:Providers: each provider once.");
+        }
+        else
+        {
+            var set = new Providers.FluxProviderSet(options, TimeProvider.System);
+            foreach (var model in new[] { options.Primary.Model, options.Fallback.Model })
+            {
+                if (set.Next(0, model, lora: false) < 0)
+                {
+                    failures.Add($"Flux:ProviderModels: none of Flux:Providers ({string.Join(", ", options.EffectiveProviders)}) has a model id for {model}.");
+                }
+            }
+        }
+
+        if (options.EffectiveFailoverStatusCodes.Any(s => s is < 400 or > 499))
+        {
+            failures.Add("Flux:FailoverStatusCodes must be 4xx statuses: 5xx, 429 and timeouts fail over after their retries anyway.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -3,13 +3,15 @@ using System.Text.Json;
 
 namespace Lumiku.Worker.Flux;
 
-/// <summary>Builds the provider request for a model: route, body from the model's profile, and call state.</summary>
+/// <summary>Builds the provider request for a model: route and body from the current provider, and call state.</summary>
 public static class FluxRequestBuilder
 {
-    public const string RoutePrefix = "models/";
-
-    // The primary's trace headers belong to its own HTTP span; the fallback's span injects fresh ones.
-    private static readonly HashSet<string> TraceHeaders = new(StringComparer.OrdinalIgnoreCase) { "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context" };
+    // The previous request's trace headers belong to its own HTTP span; a switched request's span injects fresh ones.
+    // Accept and Prefer are the provider's own (IFluxProvider.SetHeaders).
+    private static readonly HashSet<string> NotCopied = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context", "Accept", "Prefer",
+    };
 
     public static FluxPayload Payload(FluxRequest request, FluxModelOptions profile) => new(
         request.Prompt,
@@ -30,42 +32,48 @@ public static class FluxRequestBuilder
         Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
     };
 
-    /// <summary>The request for <paramref name="profile"/>'s model, relative to the client's base address.</summary>
+    /// <summary>The request for the call's provider and model, relative to the client's base address (the router's root).</summary>
     public static HttpRequestMessage Create(FluxCallState call, FluxModelOptions profile)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(RoutePrefix + profile.Model, UriKind.Relative))
+        call.Route = call.Provider.Route(call.ProviderModel);
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(call.Route, UriKind.Relative))
         {
-            Content = Body(Payload(call.Request, profile)),
+            Content = call.Provider.Body(call.Request, profile, call.ProviderModel),
         };
+        call.Provider.SetHeaders(message.Headers);
         message.Options.Set(FluxCallState.Key, call);
         return message;
     }
 
     /// <summary>
-    /// The fallback's request: same prompt, size and seed, the fallback's own steps and guidance, the
-    /// primary's headers (token, accept, user agent), and the primary's absolute address with the model swapped.
+    /// The request after a switch (failover to another provider, or fallback to another model): same prompt,
+    /// size and seed, <paramref name="profile"/>'s steps and guidance, the previous request's headers (token,
+    /// user agent) with the new provider's own, and the previous absolute address (as service discovery
+    /// resolved it) with <paramref name="previousRoute"/> swapped for the call's new route.
     /// </summary>
-    public static HttpRequestMessage CreateFallback(HttpRequestMessage primary, FluxCallState call, FluxModelOptions fallback)
+    public static HttpRequestMessage CreateSwitch(HttpRequestMessage previous, string previousRoute, FluxCallState call, FluxModelOptions profile)
     {
-        var uri = primary.RequestUri?.AbsoluteUri ?? throw new InvalidOperationException("The primary request has no address.");
-        var primaryRoute = RoutePrefix + call.Model;
-        if (!uri.EndsWith(primaryRoute, StringComparison.OrdinalIgnoreCase))
+        var uri = previous.RequestUri?.AbsoluteUri ?? throw new InvalidOperationException("The previous request has no address.");
+        if (!uri.EndsWith(previousRoute, StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"The primary request's address does not end with '{primaryRoute}'.");
+            throw new InvalidOperationException($"The previous request's address does not end with '{previousRoute}'.");
         }
 
-        var message = new HttpRequestMessage(primary.Method, new Uri(uri[..^primaryRoute.Length] + RoutePrefix + fallback.Model))
+        call.Route = call.Provider.Route(call.ProviderModel);
+        var message = new HttpRequestMessage(previous.Method, new Uri(uri[..^previousRoute.Length] + call.Route))
         {
-            Content = Body(Payload(call.Request, fallback)),
-            Version = primary.Version,
-            VersionPolicy = primary.VersionPolicy,
+            Content = call.Provider.Body(call.Request, profile, call.ProviderModel),
+            Version = previous.Version,
+            VersionPolicy = previous.VersionPolicy,
         };
-        foreach (var header in primary.Headers.Where(h => !TraceHeaders.Contains(h.Key)))
+        foreach (var header in previous.Headers.Where(h => !NotCopied.Contains(h.Key)))
         {
             message.Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
 
+        call.Provider.SetHeaders(message.Headers);
         message.Options.Set(FluxCallState.Key, call);
+        call.CreatedMessages.Add(message);
         return message;
     }
 }

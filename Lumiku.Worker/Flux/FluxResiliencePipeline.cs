@@ -18,8 +18,9 @@ public static class FluxResiliencePipeline
     public const string Name = "flux";
 
     /// <summary>
-    /// The outer handler: one total timeout for the whole job, fallback included, and the fallback
-    /// strategy, which sends its one FLUX.1-schnell request down through the standard handler.
+    /// The outer handler: one total timeout for the whole job, fallback and failover included, the fallback
+    /// strategy (its one FLUX.1-schnell request goes down through the failover), and the provider failover,
+    /// which sends the same model to the next provider down through the standard handler.
     /// </summary>
     public static void ConfigureJob(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
     {
@@ -30,10 +31,12 @@ public static class FluxResiliencePipeline
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(FluxLog.Category);
         var telemetry = services.GetRequiredService<FluxTelemetry>();
         var fallback = FluxFallbackStrategyOptions.From(options);
+        var failover = FluxFailoverStrategyOptions.From(options);
 
         builder
             .AddTimeout(new HttpTimeoutStrategyOptions { Name = "FluxJobTimeout", Timeout = options.Resilience.TotalTimeout })
-            .AddStrategy(_ => new FluxFallbackStrategy(fallback, logger, telemetry), fallback);
+            .AddStrategy(_ => new FluxFallbackStrategy(fallback, logger, telemetry), fallback)
+            .AddStrategy(_ => new FluxFailoverStrategy(failover, logger, telemetry), failover);
     }
 
     /// <summary>
@@ -89,7 +92,7 @@ public static class FluxResiliencePipeline
     private static void LogRetry(ILogger logger, OnRetryArguments<HttpResponseMessage> args)
     {
         var call = args.Context.Properties.TryGetValue(FluxCallState.ContextKey, out var state) ? state : null;
-        var model = call?.Model ?? "(unknown model)";
+        var model = call is null ? "(unknown model)" : $"{call.Model} on {call.Provider.Name}";
         var failedAttempt = args.AttemptNumber + 1;
         if (call is not null)
         {

@@ -10,6 +10,9 @@ public sealed class FluxTelemetry : IDisposable
     /// <summary>The span event the fallback adds to the current activity.</summary>
     public const string FallbackEventName = "lumiku.flux.fallback";
 
+    /// <summary>The span event the failover adds to the current activity.</summary>
+    public const string FailoverEventName = "lumiku.flux.failover";
+
     /// <summary>Bucket bounds in seconds for provider calls: a schnell image takes about a second, a dev one up to minutes.</summary>
     public static readonly IReadOnlyList<double> LatencyBuckets = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 90, 120, 180, 300];
 
@@ -19,8 +22,9 @@ public sealed class FluxTelemetry : IDisposable
     {
         _meter = meterFactory.Create(MeterName);
         Fallbacks = _meter.CreateCounter<long>("lumiku.flux.fallbacks", "{call}", "Provider calls switched from the primary model to the fallback model, by primary model and status.");
+        Failovers = _meter.CreateCounter<long>("lumiku.flux.failovers", "{call}", "Provider calls switched to the next provider for the same model, by provider, next provider, model and status or error type.");
         Failures = _meter.CreateCounter<long>("lumiku.flux.failures", "{call}", "Provider calls that finally failed, by model and error code.");
-        Images = _meter.CreateCounter<long>("lumiku.flux.images", "{image}", "Images the provider produced, by model.");
+        Images = _meter.CreateCounter<long>("lumiku.flux.images", "{image}", "Images the providers produced, by model and provider.");
         AttemptDuration = _meter.CreateHistogram(
             "lumiku.flux.attempt.duration",
             "s",
@@ -30,6 +34,7 @@ public sealed class FluxTelemetry : IDisposable
     }
 
     public Counter<long> Fallbacks { get; }
+    public Counter<long> Failovers { get; }
     public Counter<long> Failures { get; }
     public Counter<long> Images { get; }
     public Histogram<double> AttemptDuration { get; }

@@ -91,25 +91,33 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         var models = new[] { settings.Primary.Model, settings.Fallback.Model }.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         await output.WriteLineAsync($"Probing {settings.BaseUrl} at {Side}x{Side}").ConfigureAwait(false);
 
-        var results = new List<ProbeResult>();
+        var set = new Providers.FluxProviderSet(settings, time);
+        var matrix = new List<ProbeResult>();
         foreach (var model in models)
         {
-            results.Add(await ProbeAsync(model, cancellationToken).ConfigureAwait(false));
+            foreach (var provider in set.Providers.Where(p => set.ModelId(p, model) is not null))
+            {
+                matrix.Add(await ProbeAsync(model, provider.Name, cancellationToken).ConfigureAwait(false));
+            }
         }
 
         await output.WriteLineAsync().ConfigureAwait(false);
         var width = Math.Max("model".Length, models.Max(m => m.Length));
-        await output.WriteLineAsync($"{"model".PadRight(width)}  status  latency   bytes     content type  error").ConfigureAwait(false);
-        foreach (var r in results)
+        var providerWidth = Math.Max("provider".Length, set.Providers.Max(p => p.Name.Length));
+        await output.WriteLineAsync($"{"model".PadRight(width)}  {"provider".PadRight(providerWidth)}  status  latency   bytes     content type  error").ConfigureAwait(false);
+        foreach (var r in matrix)
         {
             await output.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{r.Model.PadRight(width)}  {r.Status,-6}  {r.Latency.TotalSeconds,6:0.00} s  {(r.Bytes is { } b ? b.ToString(CultureInfo.InvariantCulture) : "-"),-8}  {r.ContentType ?? "-",-12}  {r.Error ?? "-"}")).ConfigureAwait(false);
+                $"{r.Model.PadRight(width)}  {r.Provider.PadRight(providerWidth)}  {r.Status,-6}  {r.Latency.TotalSeconds,6:0.00} s  {(r.Bytes is { } b ? b.ToString(CultureInfo.InvariantCulture) : "-"),-8}  {r.ContentType ?? "-",-12}  {r.Error ?? "-"}")).ConfigureAwait(false);
         }
 
+        // Per model, what a job gets: the first provider that delivered, else the first provider's answer.
+        var results = models.Select(m => matrix.Where(r => r.Model == m).OrderBy(r => !r.Ok).First()).ToList();
         await output.WriteLineAsync().ConfigureAwait(false);
-        await output.WriteLineAsync("Token: " + TokenVerdict(results)).ConfigureAwait(false);
-        await output.WriteLineAsync(VerdictPrefix + Recommend(settings, results)).ConfigureAwait(false);
+        await output.WriteLineAsync("Token: " + TokenVerdict(matrix)).ConfigureAwait(false);
+        // With one provider the matrix is the model table, and the verdict says it all.
+        await output.WriteLineAsync(VerdictPrefix + Recommend(settings, results) + (set.Providers.Count > 1 ? " " + Served(models, matrix) : "")).ConfigureAwait(false);
         return results.All(r => r.Ok) ? ExitCodes.AllModelsWork
             : results.Any(r => r.Ok) ? ExitCodes.SomeModelsWork
             : ExitCodes.NoModelWorks;
@@ -123,19 +131,30 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
                 ? "accepted."
                 : "not proven: no model answered with an image or a status that shows the token was read.";
 
-    private async Task<ProbeResult> ProbeAsync(string model, CancellationToken cancellationToken)
+    private async Task<ProbeResult> ProbeAsync(string model, string provider, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         try
         {
-            using var image = await flux.GenerateAsync(new FluxRequest(Prompt, null, Side, Side, 42, model) { AllowFallback = false }, cancellationToken).ConfigureAwait(false);
-            return new ProbeResult(model, true, 200, time.GetElapsedTime(started), image.Bytes.Length, image.ContentType, null, null);
+            using var image = await flux.GenerateAsync(new FluxRequest(Prompt, null, Side, Side, 42, model) { AllowFallback = false, OnlyProvider = provider }, cancellationToken).ConfigureAwait(false);
+            return new ProbeResult(model, provider, true, 200, time.GetElapsedTime(started), image.Bytes.Length, image.ContentType, null, null);
         }
         catch (FluxException e)
         {
-            return new ProbeResult(model, false, e.StatusCode, time.GetElapsedTime(started), null, null, e.Code, $"{e.Code}: {e.Message}");
+            return new ProbeResult(model, provider, false, e.StatusCode, time.GetElapsedTime(started), null, null, e.Code, $"{e.Code}: {e.Message}");
         }
     }
+
+    /// <summary>Which provider jobs will get each model from, in <c>Flux:Providers</c> order (failover skips the failing ones).</summary>
+    private static string Served(IEnumerable<string> models, List<ProbeResult> matrix) =>
+        "Providers: " + string.Join("; ", models.Select(m =>
+        {
+            var rows = matrix.Where(r => r.Model == m).ToList();
+            var failed = string.Join(", ", rows.TakeWhile(r => !r.Ok).Select(r => $"{r.Provider} {r.Status}"));
+            return rows.FirstOrDefault(r => r.Ok) is { } served
+                ? $"{m} from {served.Provider}" + (failed.Length > 0 ? $" (after {failed})" : "")
+                : $"{m} from none ({failed})";
+        })) + ".";
 
     private static string Recommend(FluxOptions settings, List<ProbeResult> results)
     {
@@ -164,7 +183,7 @@ public sealed class ModelProbe(IFluxClient flux, IOptions<FluxOptions> options, 
         _ => "See the errors above.",
     };
 
-    private sealed record ProbeResult(string Model, bool Ok, int? StatusCode, TimeSpan Latency, int? Bytes, string? ContentType, string? Code, string? Error)
+    private sealed record ProbeResult(string Model, string Provider, bool Ok, int? StatusCode, TimeSpan Latency, int? Bytes, string? ContentType, string? Code, string? Error)
     {
         public string Status => StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "-";
     }

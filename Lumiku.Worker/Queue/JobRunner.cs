@@ -126,7 +126,7 @@ public sealed partial class JobRunner(
                 "generate",
                 generationId,
                 () => flux.GenerateAsync(
-                    new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model),
+                    new FluxRequest(generation.Prompt, generation.NegativePrompt, generation.Width, generation.Height, generation.Seed, generation.Model) { Lora = FluxLora.ForPreset(generation.PresetId) },
                     job.Token),
                 job.Token).ConfigureAwait(false);
         }
@@ -164,7 +164,7 @@ public sealed partial class JobRunner(
         var completed = await StepAsync(
             "complete",
             generationId,
-            () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes),
+            () => store.CompleteAsync(generation, entry.Id, image.ModelUsed, image.FellBack, image.PrimaryError, image.ContentType, imageBytes, image.Provider),
             cancellationToken).ConfigureAwait(false);
         if (!completed.Done)
         {
