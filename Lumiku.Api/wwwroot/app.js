@@ -245,6 +245,12 @@ async function loadPresets() {
     const span = document.createElement('span');
     span.textContent = preset.name;
     label.append(input, ' ', span);
+    if (preset.available === false) {
+      // Shown, not hidden, so the user learns why: e.g. the realism LoRA needs a provider that serves adapters.
+      input.disabled = true;
+      label.classList.add('unavailable');
+      label.title = `${preset.name} is unavailable here: ${preset.unavailableReason}`;
+    }
     list.append(label);
   }
 }

@@ -237,7 +237,12 @@ public sealed class AvatarCreatorPageTests(LumikuApp app, ChromiumFixture chromi
         await page.Keyboard.TypeAsync(LumikuAppFixture.NewUser("phone"));
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("balance")).ToHaveTextAsync("100");
-        await Assertions.Expect(page.Locator(".preset")).ToHaveCountAsync(5);
+        // None, four styles, and the realism LoRA preset: shown but disabled with its reason, since the
+        // test app's only provider (hf-inference) cannot apply a LoRA.
+        await Assertions.Expect(page.Locator(".preset")).ToHaveCountAsync(6);
+        var realism = page.Locator(".preset[data-preset='realism']");
+        await Assertions.Expect(realism.Locator("input")).ToBeDisabledAsync();
+        await Assertions.Expect(realism).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("unavailable here: .+"));
 
         var unlabelled = await page.EvaluateAsync<string[]>("""
             () => [...document.querySelectorAll('input, select, textarea, button')]
