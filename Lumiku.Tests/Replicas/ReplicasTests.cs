@@ -64,10 +64,15 @@ public sealed class ReplicasTests(ReplicatedApp app) : IClassFixture<ReplicatedA
         var finished = await Task.WhenAll(accepted.Select(job => clients[(job.User, 0)].WaitForTerminalAsync(job.Id, TimeSpan.FromMinutes(3))));
         Assert.All(finished, done => Assert.Equal("succeeded", done.Status));
 
-        // Generated once: the provider saw exactly one request per job, whichever worker took it.
+        // Generated once: the provider painted exactly one image per job, whichever worker took it. A
+        // request the provider failed (the client's retry of a transient error on a loaded machine) is
+        // no image and no charge; the message lists every request if this ever fails.
         var stats = (await emulator.GetFromJsonAsync<EmulatorStatsSnapshot>("/stats", timeout.Token))!;
-        Assert.Equal(jobs.Length, stats.Total);
-        Assert.All(accepted, job => Assert.Single(stats.Recent, r => r.Body?.Contains(job.Prompt, StringComparison.Ordinal) == true));
+        var requests = string.Join("; ", stats.Recent.Select(r => $"{r.Provider} {r.Model} {r.Status} {r.At:HH:mm:ss.fff} {r.Body?[..Math.Min(r.Body.Length, 80)]}"));
+        Assert.All(accepted, job => Assert.True(
+            stats.Recent.Count(r => r.Status == 200 && r.Body?.Contains(job.Prompt, StringComparison.Ordinal) == true) == 1,
+            $"not one image for '{job.Prompt}': {requests}"));
+        Assert.True(stats.Recent.Count(r => r.Status == 200) == jobs.Length, $"{stats.Total} provider requests for {jobs.Length} jobs: {requests}");
 
         // Charged once: one reservation and one settlement per job, and the balance is the ledger's sum.
         var store = new GenerationStore(app.Redis, Options.Create(new CreditOptions { StarterGrant = ReplicatedApp.StarterGrant }), TimeProvider.System);
