@@ -13,7 +13,7 @@ public sealed class BenchSmokeTests
     private static readonly string[] JsonFields =
     [
         "scenario", "jobs", "accepted", "acceptedPerSec", "apiP50Ms", "apiP99Ms", "endToEndPerSec",
-        "workerCpuSecondsPer1kJobs", "cpuSeconds", "peakRssMb", "failures", "non202", "failedGenerations",
+        "workerCpuSecondsPer1kJobs", "ownCpuMsPerJob", "allCpuMsPerJob", "cpuSeconds", "peakRssMb", "failures", "non202", "failedGenerations",
         "succeeded", "notTerminal", "ledgerMismatches", "windowSeconds", "otherCpuSeconds",
     ];
 

@@ -93,6 +93,20 @@ public sealed record BenchOptions
     public IReadOnlyList<KeyValuePair<string, string>> ApiEnv { get; init; } = [];
     public IReadOnlyList<KeyValuePair<string, string>> WorkerEnv { get; init; } = [];
     public IReadOnlyList<KeyValuePair<string, string>> EmulatorEnv { get; init; } = [];
+    /// <summary>
+    /// <c>--compare-stacks N</c>: run the scenario N times on each stack, ours then the old one,
+    /// alternating, and report the ratios pair by pair (0 = one run of <see cref="Stack"/>).
+    /// </summary>
+    public int CompareStacks { get; init; }
+    /// <summary>The old stack's jobs at once in a comparison (null = 16, the original's figure).</summary>
+    public int? PeerWorkerConcurrency { get; init; }
+    /// <summary>
+    /// <c>--sizes a,b,c</c>: the points of a growth curve (queue depth, generations per user,
+    /// watchers, users), each scenario its own default.
+    /// </summary>
+    public IReadOnlyList<int> Sizes { get; init; } = [];
+    /// <summary><c>--rate N</c>: a steady submit rate in jobs per second for the scenarios that pace (0 = as fast as possible).</summary>
+    public int Rate { get; init; }
     /// <summary>Print progress lines to stderr.</summary>
     public bool Verbose { get; init; } = true;
 
@@ -130,7 +144,12 @@ public sealed record BenchOptions
           --worker-nice N            start the workers under nice -n N: the api goes first for the CPU (default 0)
           --hold-workers             freeze the workers (SIGSTOP) while the measured jobs are submitted:
                                      accepted/s of the api alone; end-to-end then includes the freeze
-          --output FILE              write the JSON result there too (appends one line)
+          --compare-stacks N         N alternating pairs of runs, ours then the old stack (node-bullmq), in one
+                                     sitting, with the ratios pair by pair: end to end, own CPU per job
+                                     (api + workers), all CPU per job
+          --sizes A,B,C              the points of a growth curve (scenario-specific default)
+          --rate N                   steady submit rate, jobs per second, where a scenario paces (default: as fast as it can)
+          --output FILE              write the JSON result there too (appends one line per run)
           --configuration CFG        service build configuration (default: this tool's)
           --build                    dotnet build the services first
           --publish                  dotnet publish the services (ReadyToRun, as the containers ship them)
@@ -191,6 +210,9 @@ public sealed record BenchOptions
                 "--scenario" => options with { Scenario = Value() },
                 "--smoke" => options,
                 "--hold-workers" => options with { HoldWorkers = true },
+                "--compare-stacks" => options with { CompareStacks = Math.Max(1, Int()) },
+                "--sizes" => options with { Sizes = ParseSizes(arg, Value()) },
+                "--rate" => options with { Rate = Int() },
                 "--worker-nice" => options with { WorkerNice = Math.Min(19, Int()) },
                 "--stack" => options with { Stack = Value() is "lumiku" or "node-bullmq" ? args[i] : throw new ArgumentException("--stack is lumiku or node-bullmq.") },
                 "--jobs" => options with { Jobs = Int() },
@@ -229,6 +251,11 @@ public sealed record BenchOptions
             };
         }
 
+        if (options.CompareStacks > 0 && args.Contains("--worker-concurrency"))
+        {
+            options = options with { PeerWorkerConcurrency = options.WorkerConcurrency };
+        }
+
         if (options.Stack == "node-bullmq" && !args.Contains("--worker-concurrency"))
         {
             options = options with { WorkerConcurrency = 16 };
@@ -261,6 +288,16 @@ public sealed record BenchOptions
 
         list.Add(new(pair[..eq], pair[(eq + 1)..]));
         return options;
+    }
+
+    private static int[] ParseSizes(string arg, string value)
+    {
+        var sizes = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => int.TryParse(v.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw new ArgumentException($"{arg} takes positive integers separated by commas, e.g. 1000,100000."))
+            .ToArray();
+        return sizes.Length > 0 ? sizes : throw new ArgumentException($"{arg} needs at least one size.");
     }
 
     private static int IndexOf(IReadOnlyList<string> args, string name)

@@ -5,8 +5,20 @@ using System.Text.Json.Serialization;
 
 namespace Lumiku.LoadTest;
 
+/// <summary>What a scenario reports: JSON lines (one per run) and a markdown summary.</summary>
+public interface IBenchReport
+{
+    /// <summary>Requests not accepted plus jobs that did not succeed; the exit code is 1 when above 0.</summary>
+    int Failures { get; }
+
+    /// <summary>One JSON object per line, for <c>bench/results/runs.jsonl</c>.</summary>
+    IEnumerable<string> JsonLines();
+
+    string ToMarkdown();
+}
+
 /// <summary>The figures of one run: what the JSON line and the markdown table show.</summary>
-public sealed record BenchResult
+public sealed record BenchResult : IBenchReport
 {
     public required string Scenario { get; init; }
     /// <summary><c>lumiku</c>, or <c>node-bullmq</c> for the old stack rebuilt as a peer.</summary>
@@ -68,6 +80,13 @@ public sealed record BenchResult
     public required int LedgerMismatches { get; init; }
 
     public required double WorkerCpuSecondsPer1kJobs { get; init; }
+    /// <summary>
+    /// CPU ms per measured job of our own processes only (every api and worker process): what our
+    /// code costs, without the emulator, Redis and the load generator that share the machine.
+    /// </summary>
+    public required double OwnCpuMsPerJob { get; init; }
+    /// <summary>CPU ms per measured job of every process in the run (ours, emulator, Redis, load generator).</summary>
+    public required double AllCpuMsPerJob { get; init; }
     /// <summary>CPU seconds per process over the measured window (first request to last terminal state).</summary>
     public required IReadOnlyDictionary<string, double> CpuSeconds { get; init; }
     public required IReadOnlyDictionary<string, double> PeakRssMb { get; init; }
@@ -85,13 +104,19 @@ public sealed record BenchResult
 
     public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
 
+    public IEnumerable<string> JsonLines() => [ToJsonLine()];
+
+    /// <summary>True for the processes whose CPU is ours: api and worker (either stack).</summary>
+    public static bool IsOwnProcess(string name) =>
+        name == "api" || name.StartsWith("api-", StringComparison.Ordinal) || name.StartsWith("worker-", StringComparison.Ordinal);
+
     /// <summary>The summary table plus where the CPU went.</summary>
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s | worker CPU s / 1k jobs | peak RSS MB (" + string.Join(" / ", PeakRssMb.Keys) + ") | failures |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|");
-        sb.AppendLine(Inv($"| {Scenario}{(Stack == "lumiku" ? "" : $" ({Stack})")}{(WorkerNice == 0 ? "" : $", workers nice {WorkerNice}")} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
+        sb.AppendLine("| scenario | jobs | accepted/s | API p50 ms | API p99 ms | end-to-end gen/s | own CPU ms / job (api + workers) | all CPU ms / job | worker CPU s / 1k jobs | peak RSS MB (" + string.Join(" / ", PeakRssMb.Keys) + ") | failures |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        sb.AppendLine(Inv($"| {Scenario}{(Stack == "lumiku" ? "" : $" ({Stack})")}{(WorkerNice == 0 ? "" : $", workers nice {WorkerNice}")} | {Jobs} | {AcceptedPerSec:F0} | {ApiP50Ms:F1} | {ApiP99Ms:F1} | {EndToEndPerSec:F0} | {OwnCpuMsPerJob:F3} | {AllCpuMsPerJob:F3} | {WorkerCpuSecondsPer1kJobs:F2} | {string.Join(" / ", PeakRssMb.Values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} | {Failures} ({Non202} non-202, {FailedGenerations + NotTerminal} failed) |"));
         sb.AppendLine();
         sb.AppendLine(Inv($"CPU in the measured window ({WindowSeconds:F1} s, {Cores} cores = {WindowSeconds * Cores:F1} CPU s available; machine busy {MachineBusyCpuSeconds:F1} s):"));
         sb.AppendLine();

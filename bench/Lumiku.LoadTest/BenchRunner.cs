@@ -68,6 +68,7 @@ public static class BenchRunner
         }
 
         var ours = cpu.Values.Sum();
+        var own = cpu.Where(kv => BenchResult.IsOwnProcess(kv.Key)).Sum(kv => kv.Value);
         var machineBusy = machineAfter.Busy - machineBefore.Busy;
         var workerCpu = cpu.Where(kv => kv.Key.StartsWith("worker-", StringComparison.Ordinal)).Sum(kv => kv.Value);
         var endToEndSeconds = outcomes.LastCompletedAtMs > 0
@@ -122,6 +123,8 @@ public static class BenchRunner
             ImageKbMean = Round(outcomes.Succeeded > 0 ? outcomes.ImageBytes / 1024.0 / outcomes.Succeeded : 0, 1),
             LedgerMismatches = mismatches,
             WorkerCpuSecondsPer1kJobs = Round(workerCpu / Math.Max(1, options.Jobs) * 1000, 3),
+            OwnCpuMsPerJob = Round(own * 1000 / Math.Max(1, options.Jobs), 3),
+            AllCpuMsPerJob = Round(ours * 1000 / Math.Max(1, options.Jobs), 3),
             CpuSeconds = cpu,
             PeakRssMb = peakRss,
             WindowSeconds = Round(window.Elapsed.TotalSeconds, 3),

@@ -32,15 +32,19 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
 
 try
 {
-    var result = await BenchRunner.RunAsync(options, cancellationToken: cancel.Token);
-    var json = result.ToJsonLine();
-    Console.WriteLine(json);
+    var result = await BenchScenarios.RunAsync(options, cancellationToken: cancel.Token);
+    var lines = result.JsonLines().ToArray();
+    foreach (var json in lines)
+    {
+        Console.WriteLine(json);
+    }
+
     Console.WriteLine();
     Console.WriteLine(result.ToMarkdown());
     if (options.OutputPath is { } output)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        await File.AppendAllTextAsync(output, json + Environment.NewLine);
+        await File.AppendAllLinesAsync(output, lines);
     }
 
     return result.Failures == 0 ? 0 : 1;
