@@ -27,4 +27,20 @@ public sealed class BenchOptionsTests
 
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--storage", "s3"]));
     }
+
+    [Fact]
+    public void CurveSizes_AreReadAsPositiveIntegers_AndNonsenseIsRefusedWithAReason()
+    {
+        Assert.Equal([1000, 100000, 1000000], BenchOptions.Parse(["--sizes", "1000, 100_000,1000000"]).Sizes);
+        Assert.Contains("positive integers", Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--sizes", "10,lots"])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--sizes", "0"]));
+    }
+
+    [Fact]
+    public void CompareStacks_KeepsTheOldStacksConcurrency_UnlessTheCommandLineSetsOne()
+    {
+        Assert.Null(BenchOptions.Parse(["--compare-stacks", "2"]).PeerWorkerConcurrency);
+        Assert.Equal(2, BenchOptions.Parse(["--compare-stacks", "2"]).CompareStacks);
+        Assert.Equal(8, BenchOptions.Parse(["--compare-stacks", "1", "--worker-concurrency", "8"]).PeerWorkerConcurrency);
+    }
 }

@@ -84,6 +84,27 @@ public sealed class BenchSmokeTests
         Assert.InRange(result.ImageKbMean, 1, 100);
     }
 
+    // --compare-stacks: ours and the old stack (bench/peers/node-bullmq) alternate on the same
+    // Redis, emulator and load generator; each run stands alone, the report puts them side by side.
+    [Fact]
+    public async Task Smoke_CompareStacks_RunsOursThenTheOldStack_EachCompleteWithOwnCpu()
+    {
+        var options = BenchOptions.Parse(["--compare-stacks", "1", "--smoke", "--quiet"]) with { Timeout = TimeSpan.FromSeconds(60) };
+
+        var report = (StackComparison)await BenchScenarios.RunAsync(options, line => TestContext.Current.TestOutputHelper?.WriteLine(line), TestContext.Current.CancellationToken);
+
+        var (ours, old) = Assert.Single(report.Pairs);
+        Assert.Equal("lumiku", ours.Stack);
+        Assert.Equal("node-bullmq", old.Stack);
+        Assert.Equal(16, old.WorkerConcurrency);
+        AssertAllSucceeded(options, ours);
+        AssertAllSucceeded(options, old);
+        Assert.All([ours, old], r => Assert.True(r.OwnCpuMsPerJob > 0 && r.OwnCpuMsPerJob < r.AllCpuMsPerJob, $"{r.Stack}: own {r.OwnCpuMsPerJob} ms, all {r.AllCpuMsPerJob} ms per job."));
+        Assert.Equal(["lumiku", "node-bullmq"], report.JsonLines().Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stack").GetString()));
+        Assert.Contains("own CPU ms / job (api + workers) ours / old", report.ToMarkdown(), StringComparison.Ordinal);
+        Assert.Equal(0, report.Failures);
+    }
+
     private static Task<BenchResult> RunAsync(BenchOptions options) =>
         BenchRunner.RunAsync(options with { Timeout = TimeSpan.FromSeconds(45) }, line => TestContext.Current.TestOutputHelper?.WriteLine(line), TestContext.Current.CancellationToken);
 
