@@ -102,6 +102,7 @@ public sealed partial class GenerationStore
                 RedisKeys.Stream,
                 RedisKeys.Retention,
                 RedisKeys.WorkersIdle,
+                RedisKeys.EnqueuedSeq,
             ],
             [deadLetterId.ToString(), generationId, price, Now]).ConfigureAwait(false))!;
         return (string)result[0]! switch

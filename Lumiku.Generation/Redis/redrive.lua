@@ -1,7 +1,9 @@
 -- Queue a dead-lettered job again: reserve its price anew (the dead-lettering refunded the first
 -- reservation), reset it to queued and XADD a fresh entry. Once per dead-letter entry: a job that is
 -- no longer failed, or was already redriven from this entry, changes nothing.
--- KEYS: deadLetter, gen, balance, ledger, stream, retention, workersIdle.
+-- The fresh entry takes a new queueSeq (the back of the queue), so its queue position counts right, and
+-- a webhook subscribed to 'queued' hears of it, as for a submit.
+-- KEYS: deadLetter, gen, balance, ledger, stream, retention, workersIdle, enqueuedSeq.
 -- ARGV: deadEntryId, generationId, price, now.
 -- Returns {'queued', balance}, {'missing'} (no such entry for this job), {'gone'} (the record expired or
 -- was deleted), {'already', status} or {'insufficient', balance, userId}.
@@ -26,7 +28,8 @@ redis.call('HSET', KEYS[2], 'status', 'queued', 'reserved', tostring(price), 'ch
 claim_unfinished(rec[2], math.huge)
 redis.call('ZREM', KEYS[6], gen)
 local fresh = redis.call('XADD', KEYS[5], '*', 'id', gen, 'user', rec[2], 'traceparent', rec[4] or '', 'tracestate', rec[5] or '')
-redis.call('HSET', KEYS[2], 'entryId', fresh)
+redis.call('HSET', KEYS[2], 'entryId', fresh, 'queueSeq', redis.call('INCR', KEYS[8]))
 if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 event(gen, 'queued')
+webhook(KEYS[2], gen, 'queued', now)
 return {'queued', tostring(bal)}

@@ -70,6 +70,34 @@ public sealed class RedriveTests(TwoApisFixture apis) : IClassFixture<TwoApisFix
         Assert.Null(await apis.Db.StringGetAsync(RedisKeys.Unfinished(user)) is { IsNull: false } v ? v : (string?)null);
     }
 
+    // A redriven job joins the back of the queue: its position counts the jobs queued before the redrive.
+    [Fact]
+    public async Task Redrive_PutsTheJobAtTheBackOfTheQueue_ItsPositionCountsTheJobsAhead()
+    {
+        var user = LumikuAppFixture.NewUser("redrive-back");
+        var store = apis.Store();
+        var id = await DeadLetteredAsync(store, user);
+        using var admin = TwoApisFixture.Client(apis.First, LumikuAppFixture.NewUser("ops"), admin: true);
+        var deadLetter = await DeadLetterEntryAsync(admin, id);
+        var ahead = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ahead.Add((await store.SubmitAsync(Job(user))).GenerationId!);
+        }
+
+        using (var redriven = await admin.PostAsync($"/v1/admin/dead-letters/{deadLetter}/redrive", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, redriven.StatusCode);
+        }
+
+        using var client = TwoApisFixture.Client(apis.Second, user);
+        async Task<int> PositionAsync(string generationId) =>
+            (await client.GetFromJsonAsync<JsonElement>($"/v1/generations/{generationId}")).GetProperty("queuePosition").GetInt32();
+        var last = await PositionAsync(ahead[^1]);
+        Assert.Equal(last + 1, await PositionAsync(id));
+        Assert.Equal(await PositionAsync(ahead[0]) + 3, await PositionAsync(id));
+    }
+
     [Fact]
     public async Task Redrive_WithoutEnoughCredits_IsPaymentRequired_AndNothingChanges_OnlyAdminsMayRedrive()
     {
