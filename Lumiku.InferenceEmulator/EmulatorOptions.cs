@@ -54,6 +54,15 @@ public sealed class EmulatorOptions
     /// <summary>Whether a 429 carries <c>Retry-After</c> besides the <c>RateLimit</c> header (the router does not always).</summary>
     public bool SendRetryAfter { get; set; } = true;
 
+    /// <summary>
+    /// Replicate: how many polls of a prediction answer <c>processing</c> before <c>succeeded</c>. 0: the
+    /// create answers the finished prediction (what <c>Prefer: wait</c> gives for a fast model); N: it
+    /// answers <c>processing</c> without output and the prediction's <c>urls.get</c> answers
+    /// <c>processing</c> N - 1 more times, as for a model slower than the wait.
+    /// </summary>
+    [Range(0, 100)]
+    public int RunningPolls { get; set; }
+
     /// <summary>Share of requests answering 500 with a plain-text body.</summary>
     [Range(0.0, 1.0)]
     public double Error500Rate { get; set; }

@@ -48,6 +48,7 @@ public static class ProviderRoutes
         app.MapGet("/fal-ai/{**path}", (string path, IssuedImages issued) => FalQueueAnswer(path, issued));
         app.MapPost("/replicate/v1/models/{owner}/{name}/predictions", (string owner, string name, HttpContext http, [AsParameters] EmulatorServices services) =>
             TextToImageApi.ServeAsync(Replicate, owner + "/" + name, http, services));
+        app.MapGet("/replicate/v1/predictions/{id}", (string id, HttpContext http) => ReplicateRoute.Poll(id, http));
         app.MapPost("/together/v1/images/generations", async (HttpContext http, [AsParameters] EmulatorServices services) =>
         {
             // Together names the model in the body; peek at it (the body is read again by ServeAsync).
@@ -176,20 +177,47 @@ public static class ProviderRoutes
             return TextToImageApi.TryRead(input, "prompt", input, input, "num_inference_steps", modelId, out request, out problem);
         }
 
+        // Predictions still running (Emulator:RunningPolls): id → (polls left answering "processing", the finished prediction).
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int PollsLeft, object Done)> Running = new();
+
         internal override IResult Answer(byte[] image, TextToImageApi.ImageRequest request, string modelId, HttpContext http, EmulatorServices services)
         {
             var id = Guid.NewGuid().ToString("N")[..26];
             var get = $"{http.Request.Scheme}://{http.Request.Host}/replicate/v1/predictions/{id}";
-            return Results.Json(
-                new
-                {
-                    id,
-                    model = modelId,
-                    status = "succeeded",
-                    output = new[] { services.Issued.Issue(http.Request, image) },
-                    urls = new { get, cancel = get + "/cancel" },
-                },
-                statusCode: StatusCodes.Status201Created);
+            var urls = new { get, cancel = get + "/cancel" };
+            var done = new { id, model = modelId, status = "succeeded", output = new[] { services.Issued.Issue(http.Request, image) }, urls };
+            var polls = services.Options.Get(Provider).RunningPolls;
+            if (polls == 0)
+            {
+                return Results.Json(done, statusCode: StatusCodes.Status201Created);
+            }
+
+            Running[id] = (polls - 1, done);
+            return Results.Json(new { id, model = modelId, status = "processing", output = (string[]?)null, urls }, statusCode: StatusCodes.Status201Created);
+        }
+
+        /// <summary><c>GET replicate/v1/predictions/{id}</c>: <c>processing</c> while polls are left, then the finished prediction (a bearer token needed, as Replicate asks).</summary>
+        internal static IResult Poll(string id, HttpContext http)
+        {
+            if (!http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
+            {
+                return Results.Json(new { detail = "Authentication credentials were not provided." }, statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            if (!Running.TryGetValue(id, out var prediction))
+            {
+                return Results.Json(new { detail = "Not found." }, statusCode: StatusCodes.Status404NotFound);
+            }
+
+            if (prediction.PollsLeft > 0)
+            {
+                Running[id] = prediction with { PollsLeft = prediction.PollsLeft - 1 };
+                // Replicate repeats urls here; left out so a client that needs them only from the create is tested.
+                return Results.Json(new { id, status = "processing", output = (string[]?)null });
+            }
+
+            Running.TryRemove(id, out _);
+            return Results.Json(prediction.Done);
         }
     }
 

@@ -87,6 +87,22 @@ public sealed class ProviderTests
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, again.StatusCode);
     }
 
+    // Replicate answers "processing" when the model takes longer than Prefer: wait; the worker polls the
+    // prediction's urls.get (with its token) inside the attempt, and does not send a second prediction.
+    [Fact]
+    public async Task Replicate_PredictionStillRunning_IsPolledUntilItSucceeds_WithOnePaidPrediction()
+    {
+        await using var emulator = await EmulatorHost.StartAsync(new Dictionary<string, string?> { ["Emulator:Providers:replicate:RunningPolls"] = "2" });
+        await using var flux = await FluxTestHost.StartAsync(emulator, Providers(FluxProviderNames.Replicate));
+
+        using var image = await flux.Client.GenerateAsync(Dev(), Ct);
+
+        Assert.Equal("image/png", ImageSniffer.ContentTypeOf(image.Bytes.Span));
+        Assert.Equal((FluxModels.Dev, FluxProviderNames.Replicate, false), (image.ModelUsed, image.Provider, image.FellBack));
+        var stats = await emulator.StatsAsync();
+        Assert.Equal(1, stats.Count(FluxProviderNames.Replicate, "black-forest-labs/flux-dev", null));
+    }
+
     [Fact]
     public async Task HfInferenceOnly_KeepsTheOldRoute_AndShape()
     {

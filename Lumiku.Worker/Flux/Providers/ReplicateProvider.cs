@@ -41,11 +41,14 @@ public sealed class ReplicateProvider(TimeProvider time) : IFluxProvider
 
     public async Task<HttpResponseMessage> ReadAnswerAsync(HttpResponseMessage answer, HttpRequestMessage request, FluxSend send, CancellationToken cancellationToken)
     {
+        string? poll = null;
         while (answer.IsSuccessStatusCode)
         {
             var json = await ProviderJson.ReadAsync(answer, cancellationToken).ConfigureAwait(false);
             var output = json?["output"];
-            if (output is not null || (string?)json?["status"] is "succeeded" or "failed" or "canceled" || (string?)json?["urls"]?["get"] is not { } poll)
+            // A poll's answer may leave out urls: the prediction's URL from the create answer still holds.
+            poll = (string?)json?["urls"]?["get"] ?? poll;
+            if (output is not null || (string?)json?["status"] is "succeeded" or "failed" or "canceled" || poll is null)
             {
                 var url = output is JsonArray list ? (string?)list.FirstOrDefault() : output is JsonValue one && one.TryGetValue<string>(out var text) ? text : null;
                 return await ProviderJson.FetchImageAsync(answer, url, send, cancellationToken).ConfigureAwait(false);
