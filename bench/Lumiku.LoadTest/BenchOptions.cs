@@ -183,6 +183,8 @@ public sealed record BenchOptions
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
+        // Gallery and history (issue 17): --jobs is the GETs per route and size, --concurrency the connections.
+        "gallery" => new BenchOptions { Scenario = name, Jobs = 500, Warmup = 0, Concurrency = 4, Sizes = GalleryRunner.DefaultSizes },
         _ => new BenchOptions { Scenario = name },
     };
 
