@@ -2,6 +2,7 @@ using System.Globalization;
 using Lumiku.Generation;
 using Lumiku.LoadTest;
 using Lumiku.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Lumiku.Tests.Lifecycle;
 
@@ -95,7 +96,9 @@ public sealed class GenerationListTests(RedisServerFixture redis) : IClassFixtur
 
     private async Task<long> CallsAsync(string command)
     {
-        var server = redis.Redis.GetServer(redis.Redis.GetEndPoints()[0]);
+        // INFO needs an admin connection.
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Server.ConnectionString + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
         var line = (await server.InfoRawAsync("commandstats"))!.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_" + command + ":", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(':')[1].Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture);
     }
