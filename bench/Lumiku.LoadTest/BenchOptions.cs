@@ -119,6 +119,8 @@ public sealed record BenchOptions
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
                                      (default direct)
+                                     | gallery: one user's history at each --sizes point (default 10,10000,100000),
+                                     then --jobs GETs (default 500) per read route over --concurrency connections (default 4)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
