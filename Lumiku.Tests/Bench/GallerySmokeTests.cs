@@ -19,6 +19,17 @@ public sealed class GallerySmokeTests
     ];
 
     [Fact]
+    public void Preset_MeasuresTheIssuesSizes_With500GetsPerRouteOverFourConnections()
+    {
+        var options = BenchOptions.Parse(["--scenario", "gallery"]);
+
+        Assert.Equal([10, 10_000, 100_000], options.Sizes);
+        Assert.Equal(500, options.Jobs);
+        Assert.Equal(4, options.Concurrency);
+        Assert.Equal([10, 500], BenchOptions.Parse(["--scenario", "gallery", "--sizes", "10,500"]).Sizes);
+    }
+
+    [Fact]
     public async Task Smoke_EveryReadAnswers200_WithTheExpectedPages_AndTheDeepPagesAreReached()
     {
         var options = BenchOptions.Parse(["--scenario", "gallery", "--sizes", "10,500", "--jobs", "40", "--quiet"]);
