@@ -7,6 +7,15 @@ namespace Lumiku.Generation;
 /// <summary>One page of a user's generations, newest first, and where the next page starts (null at the end).</summary>
 public sealed record GenerationPage(IReadOnlyList<GenerationRecord> Items, GenerationCursor? Next);
 
+/// <summary>Which generations a list keeps: all, those of one status, or the avatars (succeeded with an image).</summary>
+public sealed record GenerationFilter(string? Status, bool ImageOnly = false)
+{
+    public static readonly GenerationFilter All = new(Status: null);
+
+    /// <summary>The gallery: succeeded generations whose image is stored.</summary>
+    public static readonly GenerationFilter Avatars = new(GenerationStatus.Succeeded, ImageOnly: true);
+}
+
 /// <summary>
 /// A keyset position in a user's generations: the creation time (the sorted set's score) and the
 /// id (the tie-breaker). Opaque to clients: <see cref="Encode"/> gives a URL-safe token.

@@ -269,62 +269,62 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         return (int)result == 1;
     }
 
+    /// <summary>The most ids one list request reads to fill a page of a sparse filter (docs/api.md, Paging).</summary>
+    public const int MaxScannedPerPage = 1000;
+
     /// <summary>
     /// A page of the user's generations, newest first, after <paramref name="after"/>, keeping those
-    /// <paramref name="filter"/> accepts. Reads at most <paramref name="maxScanned"/> ids per call: when
-    /// a sparse filter hits that bound the page is short and its cursor continues the scan.
+    /// <paramref name="filter"/> accepts (all when null). One script finds the page's ids (see
+    /// <see cref="LuaScripts.ListPage"/>), reading at most <paramref name="maxScanned"/> ids: when a
+    /// sparse filter hits that bound the page is short and its cursor continues the scan. The script
+    /// answers with the page's records too, read in the same atomic step.
     /// </summary>
     public async Task<GenerationPage> ListAsync(
-        string userId, GenerationCursor? after, int take, Func<GenerationRecord, bool>? filter = null, int maxScanned = 1000)
+        string userId, GenerationCursor? after, int take, GenerationFilter? filter = null, int maxScanned = MaxScannedPerPage)
     {
-        const int Batch = 50;
-        var key = RedisKeys.UserGenerations(userId);
-        var max = after is null ? double.PositiveInfinity : after.CreatedMs;
-        var items = new List<GenerationRecord>(take + 1);
-        GenerationCursor? last = null;
-        var scanned = 0;
-        var skip = 0;
-        while (items.Count <= take && scanned < maxScanned)
+        filter ??= GenerationFilter.All;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.ListPage,
+            [RedisKeys.UserGenerations(userId)],
+            [
+                after is null ? RedisValue.EmptyString : after.CreatedMs,
+                after?.Id ?? "",
+                take,
+                maxScanned,
+                RedisKeys.GenerationPrefix,
+                filter.Status ?? "",
+                filter.ImageOnly ? "1" : "0",
+            ]).ConfigureAwait(false))!;
+
+        var found = (RedisResult[])result[3]!;
+        var matches = new GenerationCursor[found.Length / 2];
+        for (var i = 0; i < matches.Length; i++)
         {
-            var entries = await Db.SortedSetRangeByScoreWithScoresAsync(
-                key, double.NegativeInfinity, max, Exclude.None, Order.Descending, skip, Batch).ConfigureAwait(false);
-            skip += entries.Length;
+            matches[i] = new GenerationCursor(ParseLong(found[2 * i + 1]), (string)found[2 * i]!);
+        }
 
-            // Equal scores come in descending id order: skip the cursor itself and those before it.
-            var fresh = entries
-                .Select(e => new GenerationCursor((long)e.Score, (string)e.Element!))
-                .Where(c => after is null || c.CreatedMs < after.CreatedMs || string.CompareOrdinal(c.Id, after.Id) < 0)
-                .ToArray();
-            var records = await Task.WhenAll(fresh.Select(c => GetAsync(c.Id))).ConfigureAwait(false);
-            for (var i = 0; i < fresh.Length && items.Count <= take; i++)
+        // A list entry whose record is gone reads as an empty hash and is left out (the page is short).
+        var items = new List<GenerationRecord>(result.Length - 4);
+        for (var i = 4; i < result.Length; i++)
+        {
+            var flat = (RedisResult[])result[i]!;
+            var map = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
+            for (var f = 0; f + 1 < flat.Length; f += 2)
             {
-                scanned++;
-                if (records[i] is { } record && (filter is null || filter(record)))
-                {
-                    items.Add(record);
-                }
-
-                if (items.Count <= take)
-                {
-                    last = fresh[i];
-                }
+                map[(string)flat[f]!] = (string?)flat[f + 1] ?? "";
             }
 
-            if (entries.Length < Batch)
+            if (GenerationRecord.FromMap(map) is { } record)
             {
-                // The end of the list: no next page, unless the scan bound cut it short above.
-                return items.Count > take
-                    ? new GenerationPage(items[..take], CursorOf(items[take - 1]))
-                    : new GenerationPage(items, null);
+                items.Add(record);
             }
         }
 
-        return items.Count > take
-            ? new GenerationPage(items[..take], CursorOf(items[take - 1]))
-            : new GenerationPage(items, last);
+        var next = matches.Length > take
+            ? matches[take - 1]
+            : (int)result[0] == 1 ? null : new GenerationCursor(ParseLong(result[1]), (string)result[2]!);
+        return new GenerationPage(items, next);
     }
-
-    private static GenerationCursor CursorOf(GenerationRecord record) => new(record.CreatedAt.ToUnixTimeMilliseconds(), record.Id);
 
     public async Task<long> GetBalanceAsync(string userId)
     {

@@ -58,7 +58,7 @@ public static partial class AvatarsApi
             return problem;
         }
 
-        var page = await services.Store.ListAsync(user.UserId(), after, limit, r => r.HasImage);
+        var page = await services.Store.ListAsync(user.UserId(), after, limit, GenerationFilter.Avatars);
         return TypedResults.Ok(new AvatarListResponse([.. page.Items.Select(AvatarResponse.From)], page.Next?.Encode()));
     }
 

@@ -249,7 +249,7 @@ public static partial class GenerationsApi
             return problem;
         }
 
-        var page = await services.Store.ListAsync(user.UserId(), after, limit, status is null ? null : r => r.Status == status);
+        var page = await services.Store.ListAsync(user.UserId(), after, limit, status is null ? null : new GenerationFilter(status));
         return TypedResults.Ok(new GenerationListResponse([.. page.Items.Select(r => GenerationResponse.From(r))], page.Next?.Encode()));
     }
 

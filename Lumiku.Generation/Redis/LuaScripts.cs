@@ -29,6 +29,8 @@ internal static class LuaScripts
 
     public static string DeleteAvatar => Load("delete-avatar.lua");
 
+    public static string ListPage => Load("list-page.lua");
+
     public static string RefreshClaims => Load("refresh-claims.lua");
 
     public static string Requeue => Load("requeue.lua");

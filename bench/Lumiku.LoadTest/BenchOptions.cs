@@ -119,6 +119,8 @@ public sealed record BenchOptions
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
                                      (default direct)
+                                     | gallery: one user's history at each --sizes point (default 10,10000,100000),
+                                     then --jobs GETs (default 500) per read route over --concurrency connections (default 4)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -183,6 +185,8 @@ public sealed record BenchOptions
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
+        // Gallery and history (issue 17): --jobs is the GETs per route and size, --concurrency the connections.
+        "gallery" => new BenchOptions { Scenario = name, Jobs = 500, Warmup = 0, Concurrency = 4, Sizes = GalleryRunner.DefaultSizes },
         _ => new BenchOptions { Scenario = name },
     };
 
