@@ -168,11 +168,15 @@ public sealed partial class WebhookDeliveryService(
         }
     }
 
-    /// <summary>The attempt, as a client span in the job's trace (parented on the traceparent the generation carries).</summary>
+    /// <summary>
+    /// The attempt, as a client span in the job's trace (parented on the traceparent the generation
+    /// carries) linked to the span of the state change it reports (the event's <see cref="WebhookEvent.Link"/>).
+    /// </summary>
     private async Task<WebhookAttempt> SendAsync(Uri url, WebhookEvent webhookEvent, GenerationRecord record, CancellationToken stoppingToken)
     {
         ActivityContext.TryParse(record.TraceParent, record.TraceState, out var job);
-        using var activity = WorkerTelemetry.Source.StartActivity("webhook " + webhookEvent.Type, ActivityKind.Client, job);
+        ActivityLink[]? links = ActivityContext.TryParse(webhookEvent.Link, null, isRemote: true, out var change) ? [new ActivityLink(change)] : null;
+        using var activity = WorkerTelemetry.Source.StartActivity("webhook " + webhookEvent.Type, ActivityKind.Client, job, links: links);
         activity?.SetTag("lumiku.generation.id", webhookEvent.Gen);
         activity?.SetTag("lumiku.webhook.id", webhookEvent.Id);
         activity?.SetTag("lumiku.webhook.event", webhookEvent.Type);
