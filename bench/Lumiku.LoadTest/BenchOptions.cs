@@ -118,7 +118,8 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project bench/Lumiku.LoadTest -- [options]
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
-                                     (default direct)
+                                     | webhooks (a run without, then one with a webhook per job to a
+                                     loopback receiver in this process) (default direct)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -183,6 +184,8 @@ public sealed record BenchOptions
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
+        // Issue 15: http and loopback webhook targets allowed (the receiver is in the load generator).
+        "webhooks" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300, Env = [new("Webhooks__AllowHttp", "true"), new("Webhooks__AllowPrivateNetworks", "true")] },
         _ => new BenchOptions { Scenario = name },
     };
 
