@@ -40,6 +40,14 @@ public sealed partial class WebhookDeliveryService(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // Every slot busy: wait for one to free up, not for the poll interval (at 16 slots that
+                // capped delivery at 16 per 200 ms, below what the pipeline completes; docs/performance.md).
+                if (slots.CurrentCount == 0)
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    slots.Release();
+                }
+
                 IReadOnlyList<(RedisValue EntryId, WebhookEvent? Event)> batch = [];
                 try
                 {
@@ -50,11 +58,7 @@ public sealed partial class WebhookDeliveryService(
                     }
 
                     await store.PromoteDueAsync(time.GetUtcNow(), 100).ConfigureAwait(false);
-                    var free = slots.CurrentCount;
-                    if (free > 0)
-                    {
-                        batch = await store.ReadAsync(consumer, free, Options.ClaimAfter).ConfigureAwait(false);
-                    }
+                    batch = await store.ReadAsync(consumer, slots.CurrentCount, Options.ClaimAfter).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {
@@ -121,7 +125,8 @@ public sealed partial class WebhookDeliveryService(
                 return;
             }
 
-            var earlier = await store.GetDeliveryAsync(webhookEvent).ConfigureAwait(false);
+            // A first attempt has no history to read (a cut-off one was never recorded): one round trip fewer.
+            var earlier = webhookEvent.Attempt == 0 ? null : await store.GetDeliveryAsync(webhookEvent).ConfigureAwait(false);
             var attempts = new List<WebhookAttempt>(earlier?.Attempts ?? []);
             if (verdict == BeginVerdict.Disabled)
             {
