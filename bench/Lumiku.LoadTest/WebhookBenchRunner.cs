@@ -136,7 +136,7 @@ public static class WebhookBenchRunner
         var received = receiver.Received;
         while (pending.Count > 0 && lastProgress.Elapsed < DeliveryTimeout)
         {
-            pending.RemoveWhere(id => receiver.For(id).Count > 0);
+            pending.RemoveWhere(receiver.HasAny);
             if (receiver.Received != received)
             {
                 received = receiver.Received;

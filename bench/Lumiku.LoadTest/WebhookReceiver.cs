@@ -15,7 +15,6 @@ namespace Lumiku.LoadTest;
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private const string SucceededType = "generation.succeeded";
     private static readonly byte[] NoContent = "HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray();
 
     private readonly TcpListener _listener;
@@ -53,8 +52,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
-    /// <summary>How many of <paramref name="ids"/> have had at least one delivery.</summary>
-    public int CountDelivered(IEnumerable<string> ids) => ids.Count(id => For(id).Count > 0);
+    /// <summary>Whether anything arrived for <paramref name="generationId"/> (no copy: cheap to poll).</summary>
+    public bool HasAny(string generationId) => _byGeneration.ContainsKey(generationId);
 
     /// <summary>Forget what was received (between the warm-up and the measured phase).</summary>
     public void Clear()
@@ -62,8 +61,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _byGeneration.Clear();
         Interlocked.Exchange(ref _received, 0);
     }
-
-    public static bool IsSucceeded(WebhookArrival arrival) => arrival.Type == SucceededType;
 
     private async Task AcceptAsync()
     {
