@@ -104,7 +104,7 @@ public sealed partial class GenerationStore
                 RedisKeys.WorkersIdle,
                 RedisKeys.EnqueuedSeq,
             ],
-            [deadLetterId.ToString(), generationId, price, Now]).ConfigureAwait(false))!;
+            [deadLetterId.ToString(), generationId, price, Now, ChangeSpan]).ConfigureAwait(false))!;
         return (string)result[0]! switch
         {
             "queued" => new RedriveResult(RedriveOutcome.Queued, generationId, GenerationStatus.Queued, price, ParseInt(result[1])),

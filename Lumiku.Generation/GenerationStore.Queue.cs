@@ -52,6 +52,7 @@ public sealed partial class GenerationStore
                 traceParent ?? "",
                 traceState ?? "",
                 reason,
+                ChangeSpan,
             ]).ConfigureAwait(false))!;
         return (string)result[0]! switch
         {
@@ -69,7 +70,7 @@ public sealed partial class GenerationStore
         (int)await Db.ScriptEvaluateAsync(
             LuaScripts.AbortDue,
             [RedisKeys.Deadlines],
-            [Now, max, RedisKeys.GenerationPrefix, RedisKeys.BalancePrefix, RedisKeys.LedgerPrefix]).ConfigureAwait(false);
+            [Now, max, RedisKeys.GenerationPrefix, RedisKeys.BalancePrefix, RedisKeys.LedgerPrefix, ChangeSpan]).ConfigureAwait(false);
 
     /// <summary>Re-adds up to <paramref name="max"/> delayed jobs that are due to the stream; returns how many.</summary>
     public async Task<int> PromoteDueAsync(int max = 100) =>

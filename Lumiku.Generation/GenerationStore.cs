@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,6 +21,12 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
     private IDatabase Db => redis.GetDatabase();
 
     private string Now => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The traceparent of the span making a state change ('' when none): the scripts store it with the
+    /// webhook event they queue, and the delivery span links to it.
+    /// </summary>
+    private static string ChangeSpan => Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id } ? id : "";
 
     /// <summary>
     /// Reserve the model's price, write the record and XADD the job, in one atomic step; refused when the
@@ -136,7 +143,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.Start,
             [RedisKeys.Generation(generationId), RedisKeys.Balance(userId), RedisKeys.Ledger(userId), RedisKeys.Stream, RedisKeys.DeadLetterStream, RedisKeys.StartedSeq],
-            [entryId, RedisKeys.ConsumerGroup, Now, maxAttempts, consumer]).ConfigureAwait(false))!;
+            [entryId, RedisKeys.ConsumerGroup, Now, maxAttempts, consumer, ChangeSpan]).ConfigureAwait(false))!;
 
         var verdict = (string)result[0]!;
         if (verdict != "process")
@@ -191,6 +198,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 contentType,
                 imageBytes,
                 provider ?? "",
+                ChangeSpan,
             ]).ConfigureAwait(false))!;
         return (string)result[0]! == "succeeded" ? ParseInt(result[1]) : null;
     }
@@ -230,6 +238,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
                 errorMessage,
                 userCancel ? "1" : "0",
                 deadLetterReason ?? "",
+                ChangeSpan,
             ]).ConfigureAwait(false))!;
 
         var verdict = (string)result[0]!;

@@ -1,6 +1,6 @@
 -- The image is stored: mark succeeded, settle at the price of the model that produced it (returning
 -- the difference), ack. KEYS: gen, balance, ledger, stream. ARGV: entryId, group, now, modelUsed,
--- price, fellBack, primaryError, contentType, bytes.
+-- price, fellBack, primaryError, contentType, bytes, provider, link (the caller's traceparent).
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua complete.lua) <keys...> , <args...>
 
 local entry, group, now = ARGV[1], ARGV[2], ARGV[3]
@@ -21,5 +21,5 @@ redis.call('HSET', KEYS[1], 'status', 'succeeded', 'modelUsed', ARGV[4], 'fellBa
 ended(KEYS[1], 'succeeded', now)
 if entry ~= '' then redis.call('XACK', KEYS[4], group, entry) end
 event(gen, 'succeeded')
-webhook(KEYS[1], gen, 'succeeded', now)
+webhook(KEYS[1], gen, 'succeeded', now, ARGV[11])
 return {'succeeded', tostring(charge), tostring(bal)}

@@ -1,6 +1,6 @@
 -- End a generation without an image (failed or canceled), refund the reservation once, ack. KEYS:
 -- gen, balance, ledger, stream, deadLetter. ARGV: entryId, group, now, newStatus, errorCode,
--- errorMessage, userCancel, deadLetterReason. A user's cancel (userCancel '1') of a processing job
+-- errorMessage, userCancel, deadLetterReason, link (the caller's traceparent). A user's cancel (userCancel '1') of a processing job
 -- acks the job's own entry (a crashed worker's job is not taken over) and tells the workers on
 -- lumiku:generations:cancel; the worker's Complete then finds the job terminal and charges nothing.
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua finish.lua) <keys...> , <args...>
@@ -28,5 +28,5 @@ if ARGV[8] ~= '' then
 end
 if entry ~= '' then redis.call('XACK', KEYS[4], group, entry) end
 event(gen, newStatus)
-webhook(KEYS[1], gen, newStatus, now)
+webhook(KEYS[1], gen, newStatus, now, ARGV[9])
 return {newStatus, tostring(reserved), tostring(bal)}

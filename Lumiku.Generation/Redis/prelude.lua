@@ -27,7 +27,8 @@ end
 -- a webhook URL and the status is in its filter, append the event (an id stable across retries, its
 -- order within the generation, the time and a snapshot of the record) to the webhook outbox stream and
 -- note it as pending in the generation's delivery history. Keys by prefix, as RedisKeys names them.
-local function webhook(key, gen, status, now)
+-- link: the traceparent of the span making the change ('' or nil: none); the delivery span links to it.
+local function webhook(key, gen, status, now, link)
   local hook = redis.call('HMGET', key, 'webhook', 'webhookEvents')
   if (not hook[1]) or (not hook[2]) or not string.find(' ' .. hook[2] .. ' ', ' ' .. status .. ' ', 1, true) then return end
   local seq = redis.call('HINCRBY', key, 'webhookSeq', 1)
@@ -35,7 +36,8 @@ local function webhook(key, gen, status, now)
   for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
   local id = 'msg_' .. gen .. '_' .. seq
   redis.call('XADD', 'lumiku:webhooks', '*', 'gen', gen, 'event',
-    cjson.encode({id = id, gen = gen, seq = seq, type = status, at = tostring(now), attempt = 0, record = record}))
+    cjson.encode({id = id, gen = gen, seq = seq, type = status, at = tostring(now), attempt = 0,
+    link = (link ~= '' and link) or nil, record = record}))
   redis.call('HSET', 'lumiku:webhooks:gen:' .. gen, tostring(seq), cjson.encode({id = id, type = status, state = 'pending'}))
 end
 
@@ -59,7 +61,7 @@ end
 
 -- End a queued job whose Cancel-After deadline has passed: aborted, its reservation refunded. The
 -- caller has checked that it is still queued (Start and abort-due.lua, both atomic, so once).
-local function abort(genKey, balanceKey, ledgerKey, now)
+local function abort(genKey, balanceKey, ledgerKey, now, link)
   local gen = redis.call('HGET', genKey, 'id')
   local reserved = tonumber(redis.call('HGET', genKey, 'reserved') or '0')
   local bal = redis.call('INCRBY', balanceKey, reserved)
@@ -67,6 +69,6 @@ local function abort(genKey, balanceKey, ledgerKey, now)
   redis.call('HSET', genKey, 'status', 'aborted', 'refunded', tostring(reserved), 'errorCode', 'aborted',
     'errorMessage', 'The job had not started by its Cancel-After deadline.', 'completedAt', now)
   event(gen, 'aborted')
-  webhook(genKey, gen, 'aborted', now)
+  webhook(genKey, gen, 'aborted', now, link)
   ended(genKey, 'aborted', now)
 end

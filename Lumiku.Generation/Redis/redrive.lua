@@ -4,7 +4,7 @@
 -- The fresh entry takes a new queueSeq (the back of the queue), so its queue position counts right, and
 -- a webhook subscribed to 'queued' hears of it, as for a submit.
 -- KEYS: deadLetter, gen, balance, ledger, stream, retention, workersIdle, enqueuedSeq.
--- ARGV: deadEntryId, generationId, price, now.
+-- ARGV: deadEntryId, generationId, price, now, traceparent of the change (linked from the webhook delivery).
 -- Returns {'queued', balance}, {'missing'} (no such entry for this job), {'gone'} (the record expired or
 -- was deleted), {'already', status} or {'insufficient', balance, userId}.
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua redrive.lua) <keys...> , <args...>
@@ -31,5 +31,5 @@ local fresh = redis.call('XADD', KEYS[5], '*', 'id', gen, 'user', rec[2], 'trace
 redis.call('HSET', KEYS[2], 'entryId', fresh, 'queueSeq', redis.call('INCR', KEYS[8]))
 if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 event(gen, 'queued')
-webhook(KEYS[2], gen, 'queued', now)
+webhook(KEYS[2], gen, 'queued', now, ARGV[5])
 return {'queued', tostring(bal)}

@@ -6,7 +6,7 @@
 -- requeue it; a terminal job is only acked. A canceled job is skipped by Start or the mover.
 -- Re-added at once, the job takes a new queueSeq (the back of the queue).
 -- KEYS: gen, stream, delayed, workersIdle, enqueuedSeq. ARGV: entryId, group, now, consumer, dueAt, userId,
--- traceparent, tracestate, reason.
+-- traceparent, tracestate, reason, link (the caller's traceparent, for webhook events).
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua requeue.lua) <keys...> , <args...>
 
 local entry, group, now, due = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
@@ -30,5 +30,5 @@ else
   redis.call('ZADD', KEYS[3], due, gen)
 end
 event(gen, 'queued')
-webhook(KEYS[1], gen, 'queued', now)
+webhook(KEYS[1], gen, 'queued', now, ARGV[10])
 return {'queued', ARGV[5]}

@@ -2,7 +2,8 @@
 -- a queued one past its Cancel-After deadline (refunding), dead-letter it past the delivery limit
 -- (refunding), else mark it processing and return the record.
 -- Every entry read moves the started sequence up to its job's queueSeq (queue positions count from it).
--- KEYS: gen, balance, ledger, stream, deadLetter, startedSeq. ARGV: entryId, group, now, maxAttempts, consumer.
+-- KEYS: gen, balance, ledger, stream, deadLetter, startedSeq. ARGV: entryId, group, now, maxAttempts, consumer,
+-- link (the caller's traceparent, for webhook events).
 -- Uses prelude.lua (prepended at load). By hand: redis-cli --eval <(cat prelude.lua start.lua) <keys...> , <args...>
 
 local entry, group, now = ARGV[1], ARGV[2], ARGV[3]
@@ -20,7 +21,7 @@ if terminal(status) then
 end
 local cancelAt = redis.call('HGET', KEYS[1], 'cancelAt')
 if status == 'queued' and cancelAt and tonumber(now) >= tonumber(cancelAt) then
-  abort(KEYS[1], KEYS[2], KEYS[3], now)
+  abort(KEYS[1], KEYS[2], KEYS[3], now, ARGV[6])
   redis.call('XACK', KEYS[4], group, entry)
   return {'skip', 'aborted'}
 end
@@ -36,10 +37,10 @@ if attempts > tonumber(ARGV[4]) then
   redis.call('XADD', KEYS[5], '*', 'entryId', entry, 'id', gen, 'reason', 'delivery_limit', 'attempts', tostring(attempts - 1))
   redis.call('XACK', KEYS[4], group, entry)
   event(gen, 'failed')
-  webhook(KEYS[1], gen, 'failed', now)
+  webhook(KEYS[1], gen, 'failed', now, ARGV[6])
   return {'dead'}
 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'startedAt', now, 'consumer', ARGV[5])
 if status ~= 'processing' then event(redis.call('HGET', KEYS[1], 'id'), 'processing') end
-if status ~= 'processing' then webhook(KEYS[1], redis.call('HGET', KEYS[1], 'id'), 'processing', now) end
+if status ~= 'processing' then webhook(KEYS[1], redis.call('HGET', KEYS[1], 'id'), 'processing', now, ARGV[6]) end
 return {'process', redis.call('HGETALL', KEYS[1])}

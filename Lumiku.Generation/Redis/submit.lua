@@ -37,6 +37,6 @@ local entry = redis.call('XADD', KEYS[4], '*', 'id', id, 'user', ARGV[2], 'trace
 redis.call('HSET', KEYS[1], 'entryId', entry, 'queueSeq', redis.call('INCR', KEYS[9]))
 local cancelAt = redis.call('HGET', KEYS[1], 'cancelAt')
 if cancelAt then redis.call('ZADD', KEYS[8], cancelAt, id) end
-webhook(KEYS[1], id, 'queued', now)
+webhook(KEYS[1], id, 'queued', now, ARGV[7])
 if redis.call('DEL', KEYS[7]) == 1 then redis.call('PUBLISH', 'lumiku:generations:nudge', '1') end
 return {'accepted', id, tostring(bal)}

@@ -5,7 +5,8 @@ namespace Lumiku.Generation.Webhooks;
 /// <summary>
 /// One event in the webhook outbox, as the prelude's <c>webhook</c> helper writes it: an id stable
 /// across retries (the receiver's idempotency key), its place among the generation's events, the
-/// status, the change's time (Unix ms), attempts made so far and the record as the change left it.
+/// status, the change's time (Unix ms), attempts made so far, the record as the change left it and
+/// the traceparent of the span that made the change (the delivery span links to it; null when none).
 /// </summary>
 public sealed record WebhookEvent(
     string Id,
@@ -14,7 +15,8 @@ public sealed record WebhookEvent(
     string Type,
     string At,
     int Attempt,
-    Dictionary<string, string> Record)
+    Dictionary<string, string> Record,
+    string? Link = null)
 {
     public DateTimeOffset OccurredAt => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(At, System.Globalization.CultureInfo.InvariantCulture));
 }

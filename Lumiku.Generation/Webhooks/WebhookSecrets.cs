@@ -43,9 +43,10 @@ public sealed class WebhookSecrets(IConnectionMultiplexer redis, IOptions<Webhoo
     /// <summary>The secrets that sign a delivery now: the current one, and the previous while its overlap lasts.</summary>
     public async Task<IReadOnlyList<string>> SigningSecretsAsync(string userId)
     {
-        var current = await GetOrCreateAsync(userId).ConfigureAwait(false);
-        var old = await Db.HashGetAsync(RedisKeys.WebhookSecret(userId), [Previous, PreviousUntil]).ConfigureAwait(false);
-        return old[0].HasValue && (long)old[1] > time.GetUtcNow().ToUnixTimeMilliseconds() ? [current, (string)old[0]!] : [current];
+        // One round trip per delivery; the rare user without a secret yet gets one created.
+        var held = await Db.HashGetAsync(RedisKeys.WebhookSecret(userId), [Current, Previous, PreviousUntil]).ConfigureAwait(false);
+        var current = held[0].HasValue ? (string)held[0]! : await GetOrCreateAsync(userId).ConfigureAwait(false);
+        return held[1].HasValue && (long)held[2] > time.GetUtcNow().ToUnixTimeMilliseconds() ? [current, (string)held[1]!] : [current];
     }
 
     /// <summary>The HMAC key of a secret: the bytes its base64 part stands for.</summary>

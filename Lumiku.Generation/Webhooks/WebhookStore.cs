@@ -26,11 +26,19 @@ public sealed class WebhookStore(IConnectionMultiplexer redis)
         }
     }
 
-    /// <summary>New entries for <paramref name="consumer"/>, then (<paramref name="claimAfter"/>) entries another consumer left pending that long.</summary>
-    public async Task<IReadOnlyList<(RedisValue EntryId, WebhookEvent? Event)>> ReadAsync(string consumer, int count, TimeSpan claimAfter)
+    /// <summary>
+    /// Entries another consumer left pending <paramref name="claimAfter"/> (null: none looked for),
+    /// then new entries for <paramref name="consumer"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<(RedisValue EntryId, WebhookEvent? Event)>> ReadAsync(string consumer, int count, TimeSpan? claimAfter)
     {
-        var claimed = await Db.StreamAutoClaimAsync(RedisKeys.WebhookOutbox, RedisKeys.WebhookSenders, consumer, (long)claimAfter.TotalMilliseconds, "0-0", count).ConfigureAwait(false);
-        var entries = claimed.ClaimedEntries.Where(e => !e.IsNull).ToList();
+        var entries = new List<StreamEntry>();
+        if (claimAfter is { } idle)
+        {
+            var claimed = await Db.StreamAutoClaimAsync(RedisKeys.WebhookOutbox, RedisKeys.WebhookSenders, consumer, (long)idle.TotalMilliseconds, "0-0", count).ConfigureAwait(false);
+            entries.AddRange(claimed.ClaimedEntries.Where(e => !e.IsNull));
+        }
+
         if (entries.Count < count)
         {
             entries.AddRange(await Db.StreamReadGroupAsync(RedisKeys.WebhookOutbox, RedisKeys.WebhookSenders, consumer, StreamPosition.NewMessages, count - entries.Count).ConfigureAwait(false));

@@ -168,4 +168,18 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
             () => Task.FromResult(telemetry.Metrics().Any(m => m.Name == "lumiku.webhooks.sent" && m.Tags.GetValueOrDefault("event") == "succeeded" && m.Value > 0)),
             TimeSpan.FromSeconds(60));
     }
+
+    [Fact]
+    public async Task EachDelivery_LinksToTheSpanOfTheStateChangeItReports()
+    {
+        using var client = fixture.ClientFor(LumikuAppFixture.NewUser());
+        var id = await SubmitAsync(client, fixture.Receiver.NewUrl());
+        await WaitUntilSettledAsync(client, id, 1);
+
+        // The worker's consumer span is the one whose Complete script made the job succeeded.
+        var telemetry = new ExportedTelemetry(fixture.TelemetryPath);
+        var delivery = await telemetry.WaitForSpanAsync(s => s.Name == "webhook succeeded" && s.Tag("lumiku.generation.id") == id);
+        var change = await telemetry.WaitForSpanAsync(s => s.Name == "process lumiku.generations" && s.Tag("lumiku.generation.id") == id);
+        Assert.Contains(delivery.Links, l => l.TraceId == change.TraceId && l.SpanId == change.SpanId);
+    }
 }

@@ -25,7 +25,10 @@ public sealed partial class WebhookDeliveryService(
     TimeProvider time,
     ILogger<WebhookDeliveryService> logger) : BackgroundService
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    // An empty outbox is polled every 50 ms (one XREADGROUP; at 200 ms the wait was most of a
+    // delivery's lag); due retries and entries a stopped worker left are looked for every 500 ms.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan RedisRetryDelay = TimeSpan.FromSeconds(1);
 
     private WebhookOptions Options => options.Value;
@@ -36,10 +39,19 @@ public sealed partial class WebhookDeliveryService(
         using var slots = new SemaphoreSlim(Options.Concurrency);
         var running = new HashSet<Task>();
         var groupReady = false;
+        var lastHousekeeping = 0L;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // Every slot busy: wait for one to free up, not for the poll interval (at 16 slots that
+                // capped delivery at 16 per 200 ms, below what the pipeline completes; docs/performance.md).
+                if (slots.CurrentCount == 0)
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    slots.Release();
+                }
+
                 IReadOnlyList<(RedisValue EntryId, WebhookEvent? Event)> batch = [];
                 try
                 {
@@ -49,12 +61,14 @@ public sealed partial class WebhookDeliveryService(
                         groupReady = true;
                     }
 
-                    await store.PromoteDueAsync(time.GetUtcNow(), 100).ConfigureAwait(false);
-                    var free = slots.CurrentCount;
-                    if (free > 0)
+                    var housekeeping = time.GetElapsedTime(lastHousekeeping) >= HousekeepingInterval;
+                    if (housekeeping)
                     {
-                        batch = await store.ReadAsync(consumer, free, Options.ClaimAfter).ConfigureAwait(false);
+                        await store.PromoteDueAsync(time.GetUtcNow(), 100).ConfigureAwait(false);
+                        lastHousekeeping = time.GetTimestamp();
                     }
+
+                    batch = await store.ReadAsync(consumer, slots.CurrentCount, housekeeping ? Options.ClaimAfter : null).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {
@@ -121,7 +135,8 @@ public sealed partial class WebhookDeliveryService(
                 return;
             }
 
-            var earlier = await store.GetDeliveryAsync(webhookEvent).ConfigureAwait(false);
+            // A first attempt has no history to read (a cut-off one was never recorded): one round trip fewer.
+            var earlier = webhookEvent.Attempt == 0 ? null : await store.GetDeliveryAsync(webhookEvent).ConfigureAwait(false);
             var attempts = new List<WebhookAttempt>(earlier?.Attempts ?? []);
             if (verdict == BeginVerdict.Disabled)
             {
@@ -168,11 +183,15 @@ public sealed partial class WebhookDeliveryService(
         }
     }
 
-    /// <summary>The attempt, as a client span in the job's trace (parented on the traceparent the generation carries).</summary>
+    /// <summary>
+    /// The attempt, as a client span in the job's trace (parented on the traceparent the generation
+    /// carries) linked to the span of the state change it reports (the event's <see cref="WebhookEvent.Link"/>).
+    /// </summary>
     private async Task<WebhookAttempt> SendAsync(Uri url, WebhookEvent webhookEvent, GenerationRecord record, CancellationToken stoppingToken)
     {
         ActivityContext.TryParse(record.TraceParent, record.TraceState, out var job);
-        using var activity = WorkerTelemetry.Source.StartActivity("webhook " + webhookEvent.Type, ActivityKind.Client, job);
+        ActivityLink[]? links = ActivityContext.TryParse(webhookEvent.Link, null, isRemote: true, out var change) ? [new ActivityLink(change)] : null;
+        using var activity = WorkerTelemetry.Source.StartActivity("webhook " + webhookEvent.Type, ActivityKind.Client, job, links: links);
         activity?.SetTag("lumiku.generation.id", webhookEvent.Gen);
         activity?.SetTag("lumiku.webhook.id", webhookEvent.Id);
         activity?.SetTag("lumiku.webhook.event", webhookEvent.Type);

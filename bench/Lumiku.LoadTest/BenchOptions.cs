@@ -121,6 +121,8 @@ public sealed record BenchOptions
                                      (default direct)
                                      | gallery: one user's history at each --sizes point (default 10,10000,100000),
                                      then --jobs GETs (default 500) per read route over --concurrency connections (default 4)
+                                     | webhooks (a run without, then one with a webhook per job to a
+                                     loopback receiver in this process)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -187,6 +189,8 @@ public sealed record BenchOptions
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
         // Gallery and history (issue 17): --jobs is the GETs per route and size, --concurrency the connections.
         "gallery" => new BenchOptions { Scenario = name, Jobs = 500, Warmup = 0, Concurrency = 4, Sizes = GalleryRunner.DefaultSizes },
+        // Issue 15: http and loopback webhook targets allowed (the receiver is in the load generator).
+        "webhooks" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300, Env = [new("Webhooks__AllowHttp", "true"), new("Webhooks__AllowPrivateNetworks", "true")] },
         _ => new BenchOptions { Scenario = name },
     };
 

@@ -8,7 +8,8 @@ namespace Lumiku.LoadTest;
 
 /// <summary>
 /// Submits generations over C keep-alive HTTP/1.1 connections from C loops and times each request;
-/// with several api processes, connection c goes to api c mod N.
+/// with several api processes, connection c goes to api c mod N. <paramref name="extraJson"/>, when
+/// given, is more properties for every request body (e.g. <c>"webhook":"http://..."</c>).
 /// </summary>
 /// <remarks>
 /// A deliberately small client, in the spirit of wrk: each connection writes one pre-encoded
@@ -18,8 +19,9 @@ namespace Lumiku.LoadTest;
 /// CPU per request, this costs a few microseconds (docs/performance.md). wrk itself cannot submit
 /// exactly N requests and hand back the ids the run then waits on.
 /// </remarks>
-public sealed class LoadClient(IReadOnlyList<Uri> apiBaseUris, IReadOnlyList<string> tokens, int concurrency, int side) : IDisposable
+public sealed class LoadClient(IReadOnlyList<Uri> apiBaseUris, IReadOnlyList<string> tokens, int concurrency, int side, string? extraJson = null) : IDisposable
 {
+    private readonly string _extra = string.IsNullOrEmpty(extraJson) ? "" : "," + extraJson;
 
     private readonly byte[][] _heads = [.. tokens.Select(t => Encoding.ASCII.GetBytes(
         $"POST /v1/generations HTTP/1.1\r\nHost: {apiBaseUris[0].Authority}\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: "))];
@@ -122,7 +124,7 @@ public sealed class LoadClient(IReadOnlyList<Uri> apiBaseUris, IReadOnlyList<str
     private int Request(byte[] buffer, string tag, int i)
     {
         // A varied prompt and seed so no two jobs are the same.
-        var body = $$"""{"prompt":"A professional headshot of a 25-year-old woman, studio light, {{tag}} job {{i}}","width":{{side}},"height":{{side}},"seed":{{i}}}""";
+        var body = $$"""{"prompt":"A professional headshot of a 25-year-old woman, studio light, {{tag}} job {{i}}","width":{{side}},"height":{{side}},"seed":{{i}}{{_extra}}}""";
         var head = _heads[i % _heads.Length];
         head.CopyTo(buffer, 0);
         var n = head.Length;
