@@ -118,6 +118,8 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project bench/Lumiku.LoadTest -- [options]
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
+                                     | sse-fanout (--sizes = watchers, --rate = completions/s)
+                                     | added-latency (--jobs at --rate, idle then beside --sizes background jobs/s)
                                      (default direct)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
@@ -183,6 +185,10 @@ public sealed record BenchOptions
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
+        // W watchers (one per job) while jobs complete at --rate per second (issue 17 item 4).
+        "sse-fanout" => new BenchOptions { Scenario = name, Sizes = [1000, 5000], Rate = 200, Warmup = 50 },
+        // 1,000 watched jobs at --rate 20 on a 0 ms provider, idle then beside --sizes background jobs/s (issue 17 item 5).
+        "added-latency" => new BenchOptions { Scenario = name, Jobs = 1000, Rate = 20, Sizes = [100], Warmup = 100 },
         _ => new BenchOptions { Scenario = name },
     };
 

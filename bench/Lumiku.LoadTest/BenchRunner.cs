@@ -152,7 +152,7 @@ public static class BenchRunner
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    private static string GitCommit(string repository)
+    internal static string GitCommit(string repository)
     {
         try
         {

@@ -17,6 +17,8 @@ public static class BenchScenarios
         return options.Scenario switch
         {
             // Growth curves (issue 17) register here: "name" => await XRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "sse-fanout" => await SseFanoutRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "added-latency" => await AddedLatencyRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             _ => await BenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
         };
     }
