@@ -42,6 +42,12 @@ public sealed record AddedLatencyPoint
     /// <summary>The submit's own round trip (POST → 202) at the client.</summary>
     public required double ApiP50Ms { get; init; }
     public required double ApiP99Ms { get; init; }
+    /// <summary>
+    /// [p50, p99] ms of each segment, from the record's ms stamps (api <c>createdAt</c>, worker <c>startedAt</c>
+    /// and <c>completedAt</c>) and the emulator's and client's µs clocks: sent → createdAt, createdAt → startedAt,
+    /// startedAt → provider received, provider answer → completedAt, completedAt → event.
+    /// </summary>
+    public required IReadOnlyDictionary<string, double[]> BreakdownP50P99Ms { get; init; }
     public required IReadOnlyDictionary<string, double> CpuSeconds { get; init; }
     public required double OtherCpuSeconds { get; init; }
 
@@ -67,6 +73,9 @@ public sealed record AddedLatencyReport(IReadOnlyList<AddedLatencyPoint> Points)
                 $"| {p.Phase} | {p.Jobs} at {p.RatePerSec} | {p.BackgroundRatePerSec} | {p.SubmitToProviderP50Ms:F1} / {p.SubmitToProviderP99Ms:F1} / {p.SubmitToProviderMaxMs:F1} | {p.ProviderToEventP50Ms:F1} / {p.ProviderToEventP99Ms:F1} / {p.ProviderToEventMaxMs:F1} | {p.ApiP50Ms:F1} / {p.ApiP99Ms:F1} | {p.LateStreams} | {p.ExactlyOneTerminal} | {p.OtherCpuSeconds:F1} |"));
         }
 
+        sb.AppendLine();
+        sb.AppendLine("Where the time goes, p50 / p99 ms: " + string.Join(" · ", Points.Select(p =>
+            p.Phase + ": " + string.Join(", ", p.BreakdownP50P99Ms.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value[0]:F1} / {kv.Value[1]:F1}"))))));
         return sb.ToString();
     }
 }

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using F = Lumiku.Generation.GenerationRecord.Fields;
 
 namespace Lumiku.LoadTest;
 
@@ -116,6 +117,36 @@ public static class AddedLatencyRunner
         toProvider.Sort();
         toEvent.Sort();
         var accepted = measured.Ids.OfType<string>().ToArray();
+
+        // Where the time goes, from the record's own stamps (ms): api in, queue, worker to provider, provider to Complete, Complete to the event.
+        var stamps = (await tracker.ReadAsync(accepted, [F.CreatedAt, F.StartedAt, F.CompletedAt]).ConfigureAwait(false))
+            .ToDictionary(r => r.Id, r => r.Values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) ? ms : 0).ToArray());
+        List<double> sentToCreated = [], createdToStarted = [], startedToProvider = [], providerToCompleted = [], completedToEvent = [];
+        for (var i = 0; i < jobs; i++)
+        {
+            if (measured.Ids[i] is not { } id || !stamps.TryGetValue(id, out var t) || t.Any(v => v == 0) || received[i] == 0)
+            {
+                continue;
+            }
+
+            sentToCreated.Add(t[0] - measured.SentAtUnixMs[i]);
+            createdToStarted.Add(t[1] - t[0]);
+            startedToProvider.Add(received[i] - t[1]);
+            providerToCompleted.Add(t[2] - answered[i]);
+            if (watchers[i] is { TerminalEvents: 1, FirstEvent: { } first } w && !SseFanoutRunner.IsTerminal(first))
+            {
+                completedToEvent.Add(w.TerminalAtUnixMs - t[2]);
+            }
+        }
+
+        Dictionary<string, double[]> breakdown = new()
+        {
+            ["sentToCreated"] = P50P99(sentToCreated),
+            ["createdToStarted"] = P50P99(createdToStarted),
+            ["startedToProviderReceived"] = P50P99(startedToProvider),
+            ["providerAnswerToCompletedAt"] = P50P99(providerToCompleted),
+            ["completedAtToEvent"] = P50P99(completedToEvent),
+        };
         var outcomes = await tracker.ReadOutcomesAsync(accepted).ConfigureAwait(false);
         var all = watchers.OfType<SseWatcher>().ToArray();
         var ours = cpu.Values.Sum();
@@ -150,9 +181,16 @@ public static class AddedLatencyRunner
             ProviderToEventMaxMs = Round(SseFanoutRunner.Percentile(toEvent, 100)),
             ApiP50Ms = Round(SseFanoutRunner.Percentile(measured.ApiMs, 50)),
             ApiP99Ms = Round(SseFanoutRunner.Percentile(measured.ApiMs, 99)),
+            BreakdownP50P99Ms = breakdown,
             CpuSeconds = cpu,
             OtherCpuSeconds = Round(Math.Max(0, machineBusy - ours)),
         };
+    }
+
+    private static double[] P50P99(List<double> values)
+    {
+        values.Sort();
+        return [Round(SseFanoutRunner.Percentile(values, 50)), Round(SseFanoutRunner.Percentile(values, 99))];
     }
 
     private static double UnixMs(DateTimeOffset at) => (at.UtcDateTime - DateTime.UnixEpoch).TotalMilliseconds;
