@@ -5,8 +5,9 @@ namespace Lumiku.Tests.Bench;
 
 /// <summary>
 /// The added-latency scenario still works end to end at a small size: every watched job succeeds, its
-/// stream sees exactly one terminal event, and both latency figures exist for every job (the
-/// emulator stamped its request). Asserts outcomes and the report's shape, never latency values.
+/// stream sees exactly one terminal event, every job has its submit → provider figure (the emulator
+/// stamped its request), and every job whose stream opened before it ended has its answer → event
+/// figure. Asserts outcomes and the report's shape, never latency values.
 /// </summary>
 [Trait("Category", "Bench")]
 public sealed class AddedLatencySmokeTests
@@ -21,8 +22,8 @@ public sealed class AddedLatencySmokeTests
     [Fact]
     public async Task Smoke_50Jobs_IdleThenBesideABackgroundLoad_EveryJobHasBothLatencies()
     {
-        // A 30 ms provider: the stream (opened after the 202) is open before the job ends, so every job has both figures.
-        var options = BenchOptions.Parse(["--scenario", "added-latency", "--jobs", "50", "--rate", "25", "--sizes", "25", "--warmup", "10", "--emulator-latency-ms", "30", "--quiet"]);
+        // A 200 ms provider: the stream, opened after the 202, is nearly always open before the job ends.
+        var options = BenchOptions.Parse(["--scenario", "added-latency", "--jobs", "50", "--rate", "25", "--sizes", "25", "--warmup", "10", "--emulator-latency-ms", "200", "--quiet"]);
 
         var report = await AddedLatencyRunner.RunAsync(
             options with { Timeout = TimeSpan.FromSeconds(45) }, line => TestContext.Current.TestOutputHelper?.WriteLine(line), TestContext.Current.CancellationToken);
@@ -34,7 +35,9 @@ public sealed class AddedLatencySmokeTests
             Assert.Equal(50, point.Succeeded);
             Assert.Equal(50, point.ExactlyOneTerminal);
             Assert.Equal(50, point.SubmitToProviderSamples);
-            Assert.Equal(50, point.ProviderToEventSamples);
+            // A stream that opened after its job ended (a busy machine) has no answer → event figure, and is counted.
+            Assert.Equal(50, point.ProviderToEventSamples + point.LateStreams);
+            Assert.True(point.ProviderToEventSamples > 0);
         }
 
         Assert.True(report.Points[1].BackgroundAccepted > 0);
