@@ -25,9 +25,6 @@ public sealed class GenerationEventHub(IConnectionMultiplexer redis, GenerationS
     private Task? _subscribed;
     private (Task<QueueSnapshot> Read, long At)? _snapshot;
 
-    /// <summary>Streams waiting right now (all generations).</summary>
-    public int Count => _watches.Values.Sum(w => w.Length);
-
     /// <summary>
     /// Start watching <paramref name="id"/>: once this returns, every event published for it wakes the
     /// watch, so a caller reads the record after it and misses nothing. Dispose to stop.
