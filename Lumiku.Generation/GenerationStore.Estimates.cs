@@ -17,13 +17,15 @@ public sealed partial class GenerationStore
     /// null before any job finished or while no worker is alive. Three reads in one round trip, none
     /// growing with the queue.
     /// </summary>
-    public async Task<QueueEstimate?> GetQueueEstimateAsync(GenerationRecord record)
-    {
-        if (record.Status != GenerationStatus.Queued || record.QueueSeq is not { } seq)
-        {
-            return null;
-        }
+    public async Task<QueueEstimate?> GetQueueEstimateAsync(GenerationRecord record) =>
+        record.Status == GenerationStatus.Queued && record.QueueSeq is not null ? Estimate(record, await GetQueueSnapshotAsync().ConfigureAwait(false)) : null;
 
+    /// <summary>
+    /// The queue-wide inputs of an estimate (the highest started sequence, the median duration, live
+    /// slots), so many queued jobs' estimates can share one read (the api's event streams do).
+    /// </summary>
+    public async Task<QueueSnapshot> GetQueueSnapshotAsync()
+    {
         var batch = Db.CreateBatch();
         var started = batch.StringGetAsync(RedisKeys.StartedSeq);
         var durations = batch.ListRangeAsync(RedisKeys.JobDurations, 0, DurationSamples - 1);
@@ -31,17 +33,25 @@ public sealed partial class GenerationStore
         batch.Execute();
         await Task.WhenAll(started, durations, slots).ConfigureAwait(false);
 
-        var position = (int)Math.Max(0, seq - ((long?)await started ?? 0) - 1);
         var now = time.GetUtcNow();
-        var live = LiveSlots(await slots, now.ToUnixTimeMilliseconds());
         var samples = (await durations).Select(v => (long)v).Order().ToArray();
-        DateTimeOffset? startAt = null;
-        if (samples.Length > 0 && live > 0)
+        double? median = samples.Length == 0 ? null
+            : samples.Length % 2 == 1 ? samples[samples.Length / 2] : (samples[(samples.Length / 2) - 1] + samples[samples.Length / 2]) / 2.0;
+        return new QueueSnapshot((long?)await started ?? 0, median, LiveSlots(await slots, now.ToUnixTimeMilliseconds()), now);
+    }
+
+    /// <summary>Where <paramref name="record"/> stands given <paramref name="snapshot"/>; null unless queued.</summary>
+    public static QueueEstimate? Estimate(GenerationRecord record, QueueSnapshot snapshot)
+    {
+        if (record.Status != GenerationStatus.Queued || record.QueueSeq is not { } seq)
         {
-            var median = samples.Length % 2 == 1 ? samples[samples.Length / 2] : (samples[(samples.Length / 2) - 1] + samples[samples.Length / 2]) / 2.0;
-            startAt = now + TimeSpan.FromMilliseconds(position * median / live);
+            return null;
         }
 
+        var position = (int)Math.Max(0, seq - snapshot.StartedSeq - 1);
+        DateTimeOffset? startAt = snapshot.MedianDurationMs is { } median && snapshot.LiveSlots > 0
+            ? snapshot.At + TimeSpan.FromMilliseconds(position * median / snapshot.LiveSlots)
+            : null;
         return new QueueEstimate(position, startAt);
     }
 
@@ -83,6 +93,9 @@ public sealed partial class GenerationStore
             ? (s, e)
             : null;
 }
+
+/// <summary>The queue-wide inputs of <see cref="QueueEstimate"/>s, read at <paramref name="At"/>; the median is null before any job finished.</summary>
+public sealed record QueueSnapshot(long StartedSeq, double? MedianDurationMs, int LiveSlots, DateTimeOffset At);
 
 /// <summary>A queued job's place: jobs ahead of it, and an estimate of when it starts (null when there is no basis yet).</summary>
 public sealed record QueueEstimate(int Position, DateTimeOffset? EstimatedStartAt);

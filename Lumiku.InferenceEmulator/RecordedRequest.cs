@@ -9,6 +9,9 @@ namespace Lumiku.InferenceEmulator;
 /// <param name="ParameterNames">Keys of the object holding the parameters (hf-inference's <c>parameters</c>, Replicate's <c>input</c>, the body for fal and Together): where a stray <c>lora</c> would show up.</param>
 /// <param name="Provider">The router prefix the request came under.</param>
 /// <param name="Body">The raw body, truncated to 4 KiB.</param>
+/// <param name="At">When the answer was ready to send (after any configured latency).</param>
+/// <param name="ReceivedAt">When the request reached the emulator, before its body was read: with <paramref name="At"/>,
+/// what a benchmark needs to tell the time a job spent before and after the provider.</param>
 public sealed record RecordedRequest(
     string Model,
     int Status,
@@ -18,4 +21,5 @@ public sealed record RecordedRequest(
     string? Accept,
     string? RequestId,
     DateTimeOffset At,
-    string Provider = EmulatorProviders.HfInference);
+    string Provider = EmulatorProviders.HfInference,
+    DateTimeOffset? ReceivedAt = null);

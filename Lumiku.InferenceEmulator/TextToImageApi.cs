@@ -46,6 +46,7 @@ public static class TextToImageApi
     /// <summary>One text-to-image request to <paramref name="route"/>'s provider for <paramref name="modelId"/> (the provider's own id), answered and recorded.</summary>
     internal static async Task<IResult> ServeAsync(ProviderRoute route, string modelId, HttpContext http, EmulatorServices services)
     {
+        var receivedAt = services.Clock.Time.GetUtcNow();
         var requestId = Guid.NewGuid().ToString("N");
         http.Response.Headers["x-request-id"] = requestId;
 
@@ -70,7 +71,8 @@ public static class TextToImageApi
             http.Request.Headers.Accept.ToString() is { Length: > 0 } accept ? accept : null,
             requestId,
             services.Clock.Time.GetUtcNow(),
-            route.Provider));
+            route.Provider,
+            receivedAt));
         return answer.Result;
     }
 

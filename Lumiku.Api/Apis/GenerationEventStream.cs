@@ -1,18 +1,18 @@
+using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Lumiku.Generation;
-using Lumiku.Generation.Redis;
-using StackExchange.Redis;
 
 namespace Lumiku.Api.Apis;
 
 /// <summary>
-/// The events of <c>GET /v1/generations/{id}/events</c>. Subscribes to the generation's channel
-/// first, then reads the record, so a change between the two is never lost and a late subscriber
-/// still gets the current state. Every published status is only a hint: the record is re-read and
-/// an event is sent when its status differs from the last one sent. While queued, the record is also
-/// re-read every <see cref="QueuedPollInterval"/> and a fresh <c>queued</c> event is sent when the queue
-/// position moved (jobs ahead start without a message on this channel).
+/// The events of <c>GET /v1/generations/{id}/events</c>. Watches the generation's channel first
+/// (through the api process's one shared subscription, <see cref="GenerationEventHub"/>), then reads
+/// the record, so a change between the two is never lost and a late subscriber still gets the current
+/// state. Every published status is only a hint: the record is re-read and an event is sent when its
+/// status differs from the last one sent. While queued, the position is looked at again every
+/// <see cref="QueuedPollInterval"/> and a fresh <c>queued</c> event is sent when it moved (jobs ahead
+/// start without a message on this channel).
 /// </summary>
 public static class GenerationEventStream
 {
@@ -33,29 +33,30 @@ public static class GenerationEventStream
     /// (Limits:MaxEventStreams, claimed by the caller) this stream holds: released when it ends; null
     /// for a reader that claimed none (<c>Prefer: wait</c>).
     /// </summary>
+    /// <remarks>
+    /// The record is read at the start, on each event, and at least every <see cref="PollInterval"/>;
+    /// while queued, the position is looked at every <see cref="QueuedPollInterval"/> from the hub's
+    /// shared queue snapshot, with no read of its own.
+    /// </remarks>
     public static async IAsyncEnumerable<SseItem<GenerationResponse>> ReadAsync(
-        IConnectionMultiplexer redis,
+        GenerationEventHub events,
         GenerationStore store,
         string id,
         string? streamOwner,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var channel = await redis.GetSubscriber().SubscribeAsync(RedisKeys.Events(id));
+        var watch = await events.WatchAsync(id);
         try
         {
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lifetime.CancelAfter(MaxDuration);
             string? sent = null;
             int? sentPosition = null;
-            while (!lifetime.IsCancellationRequested)
+            var record = await store.GetAsync(id);
+            var queue = record is null ? null : await store.GetQueueEstimateAsync(record);
+            var lastRead = Stopwatch.GetTimestamp();
+            while (record is not null && !lifetime.IsCancellationRequested)
             {
-                var record = await store.GetAsync(id);
-                if (record is null)
-                {
-                    yield break;
-                }
-
-                var queue = await store.GetQueueEstimateAsync(record);
                 if (record.Status != sent || queue?.Position != sentPosition)
                 {
                     var response = GenerationResponse.From(record, queue);
@@ -77,30 +78,25 @@ public static class GenerationEventStream
                     yield break;
                 }
 
-                await WaitForMessageAsync(channel, record.Status == GenerationStatus.Queued ? QueuedPollInterval : PollInterval, lifetime.Token);
+                var queued = record.Status == GenerationStatus.Queued;
+                var woken = await watch.WaitAsync(queued ? QueuedPollInterval : PollInterval, lifetime.Token);
+                if (woken || !queued || Stopwatch.GetElapsedTime(lastRead) >= PollInterval)
+                {
+                    record = await store.GetAsync(id);
+                    lastRead = Stopwatch.GetTimestamp();
+                }
+
+                // Only the queue moved (jobs ahead started without a message on this channel): the shared snapshot says where.
+                queue = record is null ? null : woken ? await store.GetQueueEstimateAsync(record) : await events.GetQueueEstimateAsync(record);
             }
         }
         finally
         {
-            await channel.UnsubscribeAsync();
+            watch.Dispose();
             if (streamOwner is not null)
             {
                 await store.ReleaseEventStreamAsync(streamOwner);
             }
-        }
-    }
-
-    private static async Task WaitForMessageAsync(ChannelMessageQueue channel, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(interval);
-        try
-        {
-            await channel.ReadAsync(wait.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Poll interval, end of the stream's lifetime, or the client left: the loop decides.
         }
     }
 }

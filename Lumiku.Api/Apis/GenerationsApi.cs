@@ -13,7 +13,6 @@ using Lumiku.Generation.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Lumiku.Api.Apis;
 
@@ -74,7 +73,7 @@ public static partial class GenerationsApi
         ClaimsPrincipal user,
         HttpContext http,
         [AsParameters] GenerationServices services,
-        IConnectionMultiplexer redis,
+        GenerationEventHub events,
         IOptions<WebhookOptions> webhooks,
         PresetCatalog presets)
     {
@@ -194,7 +193,7 @@ public static partial class GenerationsApi
             http.Response.Headers[SubmitHeaders.PreferenceApplied] = $"wait={wait}";
             if (!record!.IsTerminal)
             {
-                response = await WaitForEndAsync(redis, services.Store, record.Id, TimeSpan.FromSeconds(wait.Value), http.RequestAborted) ?? response;
+                response = await WaitForEndAsync(events, services.Store, record.Id, TimeSpan.FromSeconds(wait.Value), http.RequestAborted) ?? response;
             }
 
             if (GenerationStatus.IsTerminal(response.Status))
@@ -208,14 +207,14 @@ public static partial class GenerationsApi
 
     /// <summary>
     /// The generation once it ends, or null when <paramref name="timeout"/> passes first: the SSE
-    /// stream's reads (subscribe, then read the record, then each change) cut short at the timeout.
+    /// stream's reads (watch, then read the record, then each change) cut short at the timeout.
     /// </summary>
     private static async Task<GenerationResponse?> WaitForEndAsync(
-        IConnectionMultiplexer redis, GenerationStore store, string id, TimeSpan timeout, CancellationToken aborted)
+        GenerationEventHub events, GenerationStore store, string id, TimeSpan timeout, CancellationToken aborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(timeout);
-        await foreach (var item in GenerationEventStream.ReadAsync(redis, store, id, streamOwner: null, deadline.Token))
+        await foreach (var item in GenerationEventStream.ReadAsync(events, store, id, streamOwner: null, deadline.Token))
         {
             if (GenerationStatus.IsTerminal(item.Data.Status))
             {
@@ -296,7 +295,7 @@ public static partial class GenerationsApi
         string id,
         ClaimsPrincipal user,
         [AsParameters] GenerationServices services,
-        IConnectionMultiplexer redis,
+        GenerationEventHub events,
         HttpContext http)
     {
         var record = await FindOwnedAsync(services.Store, id, user);
@@ -316,7 +315,7 @@ public static partial class GenerationsApi
                 "https://lumiku.dev/problems/too-many-event-streams");
         }
 
-        return TypedResults.ServerSentEvents(GenerationEventStream.ReadAsync(redis, services.Store, id, userId));
+        return TypedResults.ServerSentEvents(GenerationEventStream.ReadAsync(events, services.Store, id, userId));
     }
 
     /// <summary>Reads a <c>cursor</c> query value; a bad one is a 400 naming the field.</summary>

@@ -24,6 +24,7 @@ public static class Extensions
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddSingleton<Presets.PresetCatalog>();
+        builder.Services.AddSingleton<Apis.GenerationEventHub>();
         return builder;
     }
 }

@@ -118,11 +118,13 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project bench/Lumiku.LoadTest -- [options]
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
-                                     (default direct)
+                                     | sse-fanout (--sizes = watchers, --rate = completions/s)
+                                     | added-latency (--jobs at --rate, idle then beside --sizes background jobs/s)
                                      | gallery: one user's history at each --sizes point (default 10,10000,100000),
                                      then --jobs GETs (default 500) per read route over --concurrency connections (default 4)
                                      | webhooks (a run without, then one with a webhook per job to a
                                      loopback receiver in this process)
+                                     (default direct)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -191,6 +193,10 @@ public sealed record BenchOptions
         "gallery" => new BenchOptions { Scenario = name, Jobs = 500, Warmup = 0, Concurrency = 4, Sizes = GalleryRunner.DefaultSizes },
         // Issue 15: http and loopback webhook targets allowed (the receiver is in the load generator).
         "webhooks" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300, Env = [new("Webhooks__AllowHttp", "true"), new("Webhooks__AllowPrivateNetworks", "true")] },
+        // W watchers (one per job) while jobs complete at --rate per second (issue 17 item 4).
+        "sse-fanout" => new BenchOptions { Scenario = name, Sizes = [1000, 5000], Rate = 200, Warmup = 50 },
+        // 1,000 watched jobs at --rate 20 on a 0 ms provider, idle then beside --sizes background jobs/s (issue 17 item 5).
+        "added-latency" => new BenchOptions { Scenario = name, Jobs = 1000, Rate = 20, Sizes = [100], Warmup = 100 },
         _ => new BenchOptions { Scenario = name },
     };
 

@@ -19,6 +19,8 @@ public static class BenchScenarios
             // Growth curves (issue 17) register here: "name" => await XRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             "gallery" => await GalleryRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             "webhooks" => await WebhookBenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "sse-fanout" => await SseFanoutRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "added-latency" => await AddedLatencyRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             _ => await BenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
         };
     }
