@@ -119,6 +119,7 @@ public sealed record BenchOptions
 
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
                                      (default direct)
+                                     queue-depth: --sizes depths (default 1000,100000,1000000), --jobs POSTs at each
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -182,6 +183,8 @@ public sealed record BenchOptions
         // The api's own ceiling: workers frozen while the jobs are submitted.
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
+        // Issue 17 item 2: 3,000 POSTs at each depth queued by the bulk loader (QueueDepthRunner).
+        "queue-depth" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300 },
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
         _ => new BenchOptions { Scenario = name },
     };

@@ -17,6 +17,7 @@ public static class BenchScenarios
         return options.Scenario switch
         {
             // Growth curves (issue 17) register here: "name" => await XRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "queue-depth" => await QueueDepthRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             _ => await BenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
         };
     }
