@@ -120,6 +120,7 @@ public sealed record BenchOptions
           --scenario NAME            direct | fallback | latency-1s | two-workers | big-images | accept-only
                                      (default direct)
                                      queue-depth: --sizes depths (default 1000,100000,1000000), --jobs POSTs at each
+                                     many-users: --users N (default 100000) against 64 users, --jobs each (default 100000)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
           --concurrency C            client connections and submit loops (default 64)
@@ -185,6 +186,8 @@ public sealed record BenchOptions
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
         // Issue 17 item 2: 3,000 POSTs at each depth queued by the bulk loader (QueueDepthRunner).
         "queue-depth" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300 },
+        // Issue 17 item 6: 100,000 users submitting once each, against 64 users in the same sitting (ManyUsersRunner).
+        "many-users" => new BenchOptions { Scenario = name, Users = 100_000, Jobs = 100_000, Warmup = 500 },
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
         _ => new BenchOptions { Scenario = name },
     };

@@ -18,6 +18,7 @@ public static class BenchScenarios
         {
             // Growth curves (issue 17) register here: "name" => await XRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             "queue-depth" => await QueueDepthRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "many-users" => await ManyUsersRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             _ => await BenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
         };
     }
