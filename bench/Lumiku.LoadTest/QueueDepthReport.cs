@@ -75,6 +75,8 @@ public sealed record QueueDepthPoint
     public required double ApiP99Ms { get; init; }
     public required double ApiCpuMsPerRequest { get; init; }
     public required double RedisCpuMsPerRequest { get; init; }
+    /// <summary>The Redis commands that took the most time in the HTTP phase (INFO commandstats).</summary>
+    public required IReadOnlyDictionary<string, RedisCommandStat> RedisCommandsHttp { get; init; }
 
     /// <summary>Jobs at the head of the queue timed after the release (the same count at every depth when D is large enough).</summary>
     public required int DrainSample { get; init; }
@@ -92,6 +94,8 @@ public sealed record QueueDepthPoint
     public required double StartGapP99Ms { get; init; }
     public required double WorkerCpuMsPerDrainedJob { get; init; }
     public required double RedisCpuMsPerDrainedJob { get; init; }
+    /// <summary>The Redis commands that took the most time while the sample drained (the bench's own polling included).</summary>
+    public required IReadOnlyDictionary<string, RedisCommandStat> RedisCommandsDrain { get; init; }
 
     public required int LedgerUsersChecked { get; init; }
     public required int LedgerMismatches { get; init; }
@@ -123,3 +127,6 @@ public sealed record QueueMemory
     public required double LedgerBytesPerEntry { get; init; }
     public required long Keys { get; init; }
 }
+
+/// <summary>One line of <c>INFO commandstats</c>: calls and µs per call.</summary>
+public sealed record RedisCommandStat(long Calls, double UsecPerCall);

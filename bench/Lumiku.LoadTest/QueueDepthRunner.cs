@@ -109,9 +109,11 @@ public static class QueueDepthRunner
 
         // b. The api at this depth, over HTTP.
         log($"  {options.Jobs} POST /v1/generations at depth {depth}");
+        await db.ExecuteAsync("CONFIG", "RESETSTAT").ConfigureAwait(false);
         var cpuBeforeHttp = Cpu(processes);
         var phase = await client.SubmitAsync(options.Jobs, "depth", cancellationToken).ConfigureAwait(false);
         var cpuAfterHttp = Cpu(processes);
+        var httpCommands = await CommandStatsAsync(db).ConfigureAwait(false);
         Collect(phase.Ids, users, idsByUser);
         var httpIds = phase.Ids.OfType<string>().ToArray();
         var httpRecordBytes = httpIds.Length > 0 ? await MemoryUsageAsync(db, RedisKeys.Generation(httpIds[0])).ConfigureAwait(false) : 0;
@@ -120,10 +122,12 @@ public static class QueueDepthRunner
         // d. Let the workers go; time the head of the queue (the same number of jobs at every depth).
         var sample = loaded.Concat(httpIds).Take(DrainSample).ToArray();
         var releasedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await db.ExecuteAsync("CONFIG", "RESETSTAT").ConfigureAwait(false);
         var cpuBeforeDrain = Cpu(processes);
         cluster.SignalWorkers("CONT");
         var notDrained = await tracker.WaitAllTerminalAsync(sample, options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
         var cpuAfterDrain = Cpu(processes);
+        var drainCommands = await CommandStatsAsync(db).ConfigureAwait(false);
         cluster.SignalWorkers("STOP");
         window.Stop();
         var machineEnd = ProcStats.MachineCpuSeconds();
@@ -196,6 +200,7 @@ public static class QueueDepthRunner
             ApiP99Ms = Math.Round(phase.PercentileMs(99), 2),
             ApiCpuMsPerRequest = PerJob(httpCpu, n => n == "api" || n.StartsWith("api-", StringComparison.Ordinal), options.Jobs),
             RedisCpuMsPerRequest = PerJob(httpCpu, n => n == "redis", options.Jobs),
+            RedisCommandsHttp = httpCommands,
             DrainSample = sample.Length,
             Drained = drain.Terminal,
             DrainSucceeded = drain.Succeeded,
@@ -207,6 +212,7 @@ public static class QueueDepthRunner
             StartGapP99Ms = drain.StartGapP99Ms,
             WorkerCpuMsPerDrainedJob = PerJob(drainCpu, n => n.StartsWith("worker-", StringComparison.Ordinal), drain.Terminal),
             RedisCpuMsPerDrainedJob = PerJob(drainCpu, n => n == "redis", drain.Terminal),
+            RedisCommandsDrain = drainCommands,
             LedgerUsersChecked = checkedUsers.Count,
             LedgerMismatches = mismatches,
             CpuSeconds = cpu,
@@ -290,6 +296,32 @@ public static class QueueDepthRunner
             LedgerBytesPerEntry = Math.Round(await MemoryUsageAsync(db, ledger).ConfigureAwait(false) / (double)Math.Max(1, ledgerLength), 1),
             Keys = (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false),
         };
+    }
+
+    /// <summary>
+    /// The Redis commands that took the most time since the last <c>CONFIG RESETSTAT</c>
+    /// (<c>INFO commandstats</c>): calls and µs per call, so a command that grows with the queue shows.
+    /// </summary>
+    private static async Task<Dictionary<string, RedisCommandStat>> CommandStatsAsync(IDatabase db)
+    {
+        var info = (string)(await db.ExecuteAsync("INFO", "commandstats").ConfigureAwait(false))!;
+        var stats = new List<(string Name, long Usec, RedisCommandStat Stat)>();
+        foreach (var line in info.Split('\n', StringSplitOptions.TrimEntries))
+        {
+            if (!line.StartsWith("cmdstat_", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var fields = line[(colon + 1)..].Split(',').Select(f => f.Split('=')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
+            var usec = long.Parse(fields["usec"], CultureInfo.InvariantCulture);
+            stats.Add((line["cmdstat_".Length..colon], usec, new RedisCommandStat(
+                long.Parse(fields["calls"], CultureInfo.InvariantCulture),
+                double.Parse(fields["usec_per_call"], CultureInfo.InvariantCulture))));
+        }
+
+        return stats.OrderByDescending(s => s.Usec).Take(8).ToDictionary(s => s.Name, s => s.Stat);
     }
 
     private static async Task<long> MemoryUsageAsync(IDatabase db, RedisKey key)
