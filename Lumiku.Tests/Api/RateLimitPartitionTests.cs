@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Lumiku.Api.RateLimiting;
 using Lumiku.Tests.Infrastructure;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Lumiku.Tests.Api;
 
@@ -18,12 +17,11 @@ public sealed class RateLimitPartitionTests(RedisServerFixture redis) : IClassFi
     [Fact]
     public async Task AUserIdleLongerThanTenSeconds_IsForgotten_WhilePermitsStayCountedInRedis()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var prefix = "lumiku:rl:test-" + Guid.NewGuid().ToString("N") + ":";
         var created = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         using var limiter = PartitionedRateLimiter.Create<string, string>(user =>
         {
-            var partition = RateLimitingExtensions.UserPartition(prefix + user, redis.Redis, Permits, TimeSpan.FromMinutes(5), time);
+            var partition = RateLimitingExtensions.UserPartition(prefix + user, redis.Redis, Permits, TimeSpan.FromMinutes(5));
             return RateLimitPartition.Get(partition.PartitionKey, key =>
             {
                 created.AddOrUpdate(key, 1, (_, n) => n + 1);
@@ -44,16 +42,33 @@ public sealed class RateLimitPartitionTests(RedisServerFixture redis) : IClassFi
 
         Assert.Equal(1, created[prefix + "u0"]);
 
-        // Time passes for the limiters; the partitioned limiter's heartbeat (every 100 ms, real time) then drops them.
-        for (var tries = 0; created[prefix + "u0"] == 1 && tries < 100; tries++)
+        // The limiters measure idle time themselves (real time); the partitioned limiter's heartbeat
+        // (every 100 ms) drops those idle for more than 10 s. Each probe is a different user, so the
+        // others stay idle.
+        await Task.Delay(TimeSpan.FromSeconds(10.5), TestContext.Current.CancellationToken);
+        var probe = Users - 1;
+        while (true)
         {
-            time.Advance(TimeSpan.FromSeconds(11));
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-            using var probe = await limiter.AcquireAsync("u0", cancellationToken: TestContext.Current.CancellationToken);
+            using (await limiter.AcquireAsync("u" + probe, cancellationToken: TestContext.Current.CancellationToken))
+            {
+            }
+
+            if (created[prefix + "u" + probe] == 2 || probe <= Users / 2)
+            {
+                break;
+            }
+
+            probe--;
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        using (var back = await limiter.AcquireAsync("u0", cancellationToken: TestContext.Current.CancellationToken))
+        {
+            Assert.True(back.IsAcquired);
         }
 
         Assert.Equal(2, created[prefix + "u0"]);
-        for (var u = 1; u < Users; u++)
+        for (var u = 1; u < probe; u++)
         {
             using var lease = await limiter.AcquireAsync("u" + u, cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(lease.IsAcquired);
