@@ -52,13 +52,22 @@ public static class RateLimitingExtensions
         var redis = http.RequestServices.GetRequiredService<IConnectionMultiplexer>();
         // Authorization runs first, so every request here has a user; the address is only a fallback.
         var user = http.User.FindFirstValue(AuthExtensions.SubjectClaim) ?? "ip:" + http.Connection.RemoteIpAddress;
-        return RedisRateLimitPartition.GetFixedWindowRateLimiter(RedisKeys.RateLimitPartition(policy, user), _ => new RedisFixedWindowRateLimiterOptions
+        return UserPartition(RedisKeys.RateLimitPartition(policy, user), redis, permits(options), options.Window);
+    }
+
+    /// <summary>
+    /// The partition of one user: RedisRateLimiting's fixed window, counted in Redis. ASP.NET Core keeps
+    /// its in-process limiter only while the user is active: the limiter reports how long it has been
+    /// idle and the partitioned limiter drops it after 10 s, so memory follows the users of the last
+    /// seconds, not every user since start (RateLimitPartitionTests; docs/performance.md, Many users).
+    /// </summary>
+    public static RateLimitPartition<string> UserPartition(string partitionKey, IConnectionMultiplexer redis, int permits, TimeSpan window) =>
+        RedisRateLimitPartition.GetFixedWindowRateLimiter(partitionKey, _ => new RedisFixedWindowRateLimiterOptions
         {
             ConnectionMultiplexerFactory = () => redis,
-            PermitLimit = permits(options),
-            Window = options.Window,
+            PermitLimit = permits,
+            Window = window,
         });
-    }
 
     private static async ValueTask WriteRejectionAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {

@@ -20,6 +20,13 @@ public static class RedisModeExtensions
     /// </summary>
     public static readonly string[] PersistenceArgs = ["--appendonly", "yes", "--appendfsync", "always", "--save", ""];
 
+    /// <summary>
+    /// A generation record stays a compact listpack while every value fits: Redis turns a hash into a
+    /// hashtable (about 2.5 times the memory) once one value passes 64 bytes, and most prompts do
+    /// (docs/performance.md, Queue depth). 1 KB covers the common prompt; the bench runs Redis the same way.
+    /// </summary>
+    public static readonly string[] MemoryArgs = ["--hash-max-listpack-value", "1024"];
+
     public static IResourceBuilder<IResourceWithConnectionString> AddLumikuRedis(this IDistributedApplicationBuilder builder, string name)
     {
         var (mode, reason) = ChooseMode(builder);
@@ -36,7 +43,7 @@ public static class RedisModeExtensions
             // so the append-only settings go onto that command line, after Aspire's own arguments.
             return builder.AddRedis(name)
                 .WithDataVolume()
-                .WithArgs(context => AppendToRedisServerCommand(context.Args, PersistenceArgs));
+                .WithArgs(context => AppendToRedisServerCommand(context.Args, [.. MemoryArgs, .. PersistenceArgs]));
         }
 
         var redisServer = FindOnPath("redis-server")!;
@@ -65,7 +72,7 @@ public static class RedisModeExtensions
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--dir");
                 context.Args.Add(dataPath);
-                foreach (var arg in PersistenceArgs)
+                foreach (var arg in MemoryArgs.Concat(PersistenceArgs))
                 {
                     context.Args.Add(arg);
                 }

@@ -36,6 +36,7 @@ public sealed class ManifestTests
             var command = (string?)redis["args"]!.AsArray().Last();
             Assert.StartsWith("redis-server ", command);
             Assert.Contains("--appendonly yes --appendfsync always", command, StringComparison.Ordinal);
+            Assert.Contains("--hash-max-listpack-value 1024", command, StringComparison.Ordinal);
             Assert.EndsWith("--save \"\"", command, StringComparison.Ordinal);
             Assert.Equal("/data", (string?)Assert.Single(redis["volumes"]!.AsArray())!["target"]);
 

@@ -42,6 +42,9 @@ public sealed class BenchCluster : IAsyncDisposable
     public IReadOnlyList<ServiceProcess> All => _all;
     public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
 
+    /// <summary>Redis memory settings, the AppHost's (RedisModeExtensions.MemoryArgs; a test keeps them in step).</summary>
+    public static readonly string[] RedisMemoryArgs = ["--hash-max-listpack-value", "1024"];
+
     /// <summary>Send SIGSTOP or SIGCONT to every worker process.</summary>
     public void SignalWorkers(string signal)
     {
@@ -108,7 +111,7 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         // Redis first: everything else needs it.
         var redisPort = NextPort();
-        List<string> redisArgs = ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", TempDirectory, "--save", ""];
+        List<string> redisArgs = ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", TempDirectory, "--save", "", .. RedisMemoryArgs];
         redisArgs.AddRange(options.RedisPersistence == "aof"
             ? ["--appendonly", "yes", "--appendfsync", options.RedisAppendFsync]
             : ["--appendonly", "no"]);

@@ -124,6 +124,8 @@ public sealed record BenchOptions
                                      then --jobs GETs (default 500) per read route over --concurrency connections (default 4)
                                      | webhooks (a run without, then one with a webhook per job to a
                                      loopback receiver in this process)
+                                     | queue-depth: --sizes depths (default 1000,100000,1000000), --jobs POSTs at each
+                                     | many-users: --users N (default 100000) against 64 users, --jobs each (default 100000)
                                      (default direct)
           --jobs N                   measured generations (default 5000)
           --warmup N                 generations before measuring, not reported (default 500)
@@ -188,6 +190,10 @@ public sealed record BenchOptions
         // The api's own ceiling: workers frozen while the jobs are submitted.
         "accept-only" => new BenchOptions { Scenario = name, HoldWorkers = true },
         // Worker RSS with 64 in-flight 1 MB images (target: <= 250 MB).
+        // Issue 17 item 2: 3,000 POSTs at each depth queued by the bulk loader (QueueDepthRunner).
+        "queue-depth" => new BenchOptions { Scenario = name, Jobs = 3000, Warmup = 300 },
+        // Issue 17 item 6: 100,000 users submitting once each, against 64 users in the same sitting (ManyUsersRunner).
+        "many-users" => new BenchOptions { Scenario = name, Users = 100_000, Jobs = 100_000, Warmup = 500 },
         "big-images" => new BenchOptions { Scenario = name, ImageKb = 1024, WorkerConcurrency = 64, EmulatorLatencyMs = 200, Jobs = 1000, Warmup = 100 },
         // Gallery and history (issue 17): --jobs is the GETs per route and size, --concurrency the connections.
         "gallery" => new BenchOptions { Scenario = name, Jobs = 500, Warmup = 0, Concurrency = 4, Sizes = GalleryRunner.DefaultSizes },

@@ -145,7 +145,7 @@ public static class BenchRunner
         }
     }
 
-    private static double Percentile(List<long> sorted, double p) =>
+    internal static double Percentile(List<long> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static double Round(double value, int digits = 1) => Math.Round(value, digits);

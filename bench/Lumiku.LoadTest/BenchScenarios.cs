@@ -21,6 +21,8 @@ public static class BenchScenarios
             "webhooks" => await WebhookBenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             "sse-fanout" => await SseFanoutRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             "added-latency" => await AddedLatencyRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "queue-depth" => await QueueDepthRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
+            "many-users" => await ManyUsersRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
             _ => await BenchRunner.RunAsync(options, log, cancellationToken).ConfigureAwait(false),
         };
     }
