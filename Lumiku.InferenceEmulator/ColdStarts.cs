@@ -11,8 +11,16 @@ public sealed class ColdStarts(IOptionsMonitor<EmulatorOptions> options, Emulato
     /// <summary>Time left until <paramref name="model"/> is loaded; zero once warm.</summary>
     public TimeSpan Remaining(string model)
     {
+        // No cold start configured: warm at once. (Without this, concurrent first requests raced: one
+        // read its clock before another stored a later first-seen time, and was answered "loading".)
+        var coldStart = options.CurrentValue.ColdStart;
+        if (coldStart <= TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
         var now = clock.Time.GetUtcNow();
-        var loaded = _firstSeen.GetOrAdd(model, now) + options.CurrentValue.ColdStart;
+        var loaded = _firstSeen.GetOrAdd(model, now) + coldStart;
         return loaded > now ? loaded - now : TimeSpan.Zero;
     }
 }
