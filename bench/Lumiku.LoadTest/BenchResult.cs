@@ -131,5 +131,5 @@ public sealed record BenchResult : IBenchReport
         return sb.ToString();
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }

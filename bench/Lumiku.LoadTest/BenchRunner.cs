@@ -102,7 +102,7 @@ public static class BenchRunner
             RedisAppendFsync = options.RedisPersistence == "aof" ? options.RedisAppendFsync : null,
             ImagesDirectory = cluster.ImagesDirectory,
             Accepted = phase.Accepted,
-            AcceptedPerSec = Round(phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6)),
+            AcceptedPerSec = Round(phase.AcceptedPerSec),
             ApiP50Ms = Round(phase.PercentileMs(50), 2),
             ApiP99Ms = Round(phase.PercentileMs(99), 2),
             ApiMaxMs = Round(phase.PercentileMs(100), 2),
@@ -150,7 +150,7 @@ public static class BenchRunner
 
     private static double Round(double value, int digits = 1) => Math.Round(value, digits);
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 
     internal static string GitCommit(string repository)
     {

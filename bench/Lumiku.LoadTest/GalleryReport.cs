@@ -69,7 +69,7 @@ public sealed record GalleryReport(IReadOnlyList<GalleryMeasurement> Measurement
         + (m.MissingFields.Count == 0 ? 0 : 1)
         + (m.WalkItems == m.ExpectedWalkItems ? 0 : 1));
 
-    public IEnumerable<string> JsonLines() => Measurements.Select(m => JsonSerializer.Serialize(m, BenchResult.JsonOptions));
+    public IEnumerable<string> JsonLines() => BenchText.JsonLines(Measurements);
 
     public string ToMarkdown()
     {
@@ -91,5 +91,5 @@ public sealed record GalleryReport(IReadOnlyList<GalleryMeasurement> Measurement
         return sb.ToString();
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }

@@ -278,7 +278,7 @@ public static class GalleryRunner
         return Math.Round(sortedTicks[index] * 1000.0 / Stopwatch.Frequency, 3);
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 
     private sealed record Route(
         string Name, string Path, int Page, string[] Fields, int? ExpectedItems, string? Status = null, (int Requests, int Items)? Walk = null, int? ExpectedWalkItems = null);

@@ -319,6 +319,9 @@ public sealed record SubmitPhase(
     public int Rejected => SortedLatencyTicks.Length - Accepted;
     public double SubmitSeconds => Stopwatch.GetElapsedTime(StartedTimestamp, LastResponseTimestamp).TotalSeconds;
 
+    /// <summary>Accepted per second, first request to last response.</summary>
+    public double AcceptedPerSec => Accepted / Math.Max(SubmitSeconds, 1e-6);
+
     /// <summary>Nearest-rank percentile in milliseconds.</summary>
     public double PercentileMs(double p)
     {

@@ -9,7 +9,7 @@ public sealed record ManyUsersReport(IReadOnlyList<ManyUsersPoint> Points) : IBe
 {
     public int Failures => Points.Sum(p => p.Failures);
 
-    public IEnumerable<string> JsonLines() => Points.Select(p => JsonSerializer.Serialize(p, BenchResult.JsonOptions));
+    public IEnumerable<string> JsonLines() => BenchText.JsonLines(Points);
 
     public string ToMarkdown()
     {

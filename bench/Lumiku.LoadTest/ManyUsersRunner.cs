@@ -63,7 +63,7 @@ public static class ManyUsersRunner
         var machineAfter = ProcStats.MachineCpuSeconds();
         var rssEnd = ProcStats.RssMb(api.Pid) ?? 0;
         var peakRss = processes.ToDictionary(p => p.Name, p => Math.Round(ProcStats.PeakRssMb(p.Pid) ?? 0, 1));
-        log(Inv($"  {phase.Accepted} accepted at {phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6):F0}/s, api RSS {rssBefore:F0} -> {rssEnd:F0} MB"));
+        log(Inv($"  {phase.Accepted} accepted at {phase.AcceptedPerSec:F0}/s, api RSS {rssBefore:F0} -> {rssEnd:F0} MB"));
 
         // The api 15 s later, idle: what it still holds once per-user state may have expired.
         await Task.Delay(TimeSpan.FromSeconds(options.Smoke ? 0 : 15), cancellationToken).ConfigureAwait(false);
@@ -109,7 +109,7 @@ public static class ManyUsersRunner
             Accepted = phase.Accepted,
             Non202 = phase.Rejected,
             FirstError = phase.FirstError,
-            AcceptedPerSec = Math.Round(phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6)),
+            AcceptedPerSec = Math.Round(phase.AcceptedPerSec),
             ApiP50Ms = Math.Round(phase.PercentileMs(50), 2),
             ApiP99Ms = Math.Round(phase.PercentileMs(99), 2),
             ApiCpuMsPerRequest = Math.Round(apiCpu * 1000 / Math.Max(1, options.Jobs), 3),
@@ -130,5 +130,5 @@ public static class ManyUsersRunner
         };
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }

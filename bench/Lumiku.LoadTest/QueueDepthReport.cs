@@ -9,7 +9,7 @@ public sealed record QueueDepthReport(IReadOnlyList<QueueDepthPoint> Points) : I
 {
     public int Failures => Points.Sum(p => p.Failures);
 
-    public IEnumerable<string> JsonLines() => Points.Select(p => JsonSerializer.Serialize(p, BenchResult.JsonOptions));
+    public IEnumerable<string> JsonLines() => BenchText.JsonLines(Points);
 
     public string ToMarkdown()
     {
@@ -25,7 +25,7 @@ public sealed record QueueDepthReport(IReadOnlyList<QueueDepthPoint> Points) : I
         return sb.ToString();
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }
 
 /// <summary>What a queue of one depth costs: the load, Redis memory, the api over HTTP, and the drain of its head.</summary>

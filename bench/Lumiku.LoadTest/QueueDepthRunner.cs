@@ -117,7 +117,7 @@ public static class QueueDepthRunner
         Collect(phase.Ids, users, idsByUser);
         var httpIds = phase.Ids.OfType<string>().ToArray();
         var httpRecordBytes = httpIds.Length > 0 ? await MemoryUsageAsync(db, RedisKeys.Generation(httpIds[0])).ConfigureAwait(false) : 0;
-        log(Inv($"  {phase.Accepted} accepted at {phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6):F0}/s, p99 {phase.PercentileMs(99):F1} ms"));
+        log(Inv($"  {phase.Accepted} accepted at {phase.AcceptedPerSec:F0}/s, p99 {phase.PercentileMs(99):F1} ms"));
 
         // d. Let the workers go; time the head of the queue (the same number of jobs at every depth).
         var sample = loaded.Concat(httpIds).Take(DrainSample).ToArray();
@@ -195,7 +195,7 @@ public static class QueueDepthRunner
             Accepted = phase.Accepted,
             Non202 = phase.Rejected,
             FirstError = phase.FirstError,
-            AcceptedPerSec = Math.Round(phase.Accepted / Math.Max(phase.SubmitSeconds, 1e-6)),
+            AcceptedPerSec = Math.Round(phase.AcceptedPerSec),
             ApiP50Ms = Math.Round(phase.PercentileMs(50), 2),
             ApiP99Ms = Math.Round(phase.PercentileMs(99), 2),
             ApiCpuMsPerRequest = PerJob(httpCpu, n => n == "api" || n.StartsWith("api-", StringComparison.Ordinal), options.Jobs),
@@ -384,7 +384,7 @@ public static class QueueDepthRunner
     private static long? Long(string? value) =>
         long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 
     private sealed record DrainFigures(int Terminal, int Succeeded, double JobsPerSecond, long FirstStartMs, double DispatchP50Ms, double DispatchP99Ms, double StartGapP99Ms);
 }

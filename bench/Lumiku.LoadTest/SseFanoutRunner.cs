@@ -212,5 +212,5 @@ public static class SseFanoutRunner
 
     private static double Round(double value, int digits) => Math.Round(value, digits);
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }

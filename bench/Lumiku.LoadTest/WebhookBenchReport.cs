@@ -47,7 +47,7 @@ public sealed record WebhookBenchReport(WebhookBenchPass Plain, WebhookBenchPass
 
     private static double Ratio(double a, double b) => b > 0 ? Math.Round(a / b, 3) : 0;
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Inv(FormattableString s) => BenchText.Inv(s);
 }
 
 /// <summary>One pass of <c>--scenario webhooks</c>: the pipeline figures, and with webhooks what the receiver got.</summary>
