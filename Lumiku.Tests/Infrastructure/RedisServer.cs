@@ -61,7 +61,8 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in extraArguments ?? [])
+        // The record encoding production runs (a record with a long prompt stays a listpack).
+        foreach (var argument in Aspire.Hosting.RedisModeExtensions.MemoryArgs.Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(argument);
         }
