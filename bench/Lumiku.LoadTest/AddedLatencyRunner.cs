@@ -55,8 +55,8 @@ public static class AddedLatencyRunner
     {
         log($"added-latency {tag}: {jobs} jobs at {rate}/s, each with an SSE stream{(backgroundRate > 0 ? $", beside {backgroundRate} unwatched jobs/s" : "")}");
         (await emulator.DeleteAsync(new Uri("stats", UriKind.Relative), cancellationToken).ConfigureAwait(false)).EnsureSuccessStatusCode();
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
-        var cpuBefore = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var processes = cluster.MeasuredProcesses;
+        var cpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         var startedAt = DateTimeOffset.UtcNow;
 
@@ -78,9 +78,9 @@ public static class AddedLatencyRunner
         await Task.WhenAll(watcherRuns).WaitAsync(options.Timeout, cancellationToken).ConfigureAwait(false);
         var notTerminal = await tracker.WaitAllTerminalAsync([.. measured.Ids.OfType<string>(), .. backgroundPhase.Ids.OfType<string>()], options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
 
-        var cpuAfter = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var cpuAfter = ProcStats.Snapshot(processes);
         var machineBusy = ProcStats.MachineCpuSeconds().Busy - machineBefore.Busy;
-        var cpu = processes.Select((p, i) => (p.Name, Seconds: Math.Round(cpuAfter[i] - cpuBefore[i], 2))).ToDictionary(x => x.Name, x => x.Seconds);
+        var cpu = ProcStats.Delta(processes, cpuBefore, cpuAfter);
 
         // The emulator's stamps, matched to jobs by the "<tag> job <i>" in the prompt.
         var stats = await emulator.GetFromJsonAsync<JsonElement>(new Uri("stats", UriKind.Relative), cancellationToken).ConfigureAwait(false);
@@ -172,15 +172,15 @@ public static class AddedLatencyRunner
             ExactlyOneTerminal = all.Count(w => w.TerminalEvents == 1),
             LateStreams = all.Count(w => w.FirstEvent is { } f && SseFanoutRunner.IsTerminal(f)),
             SubmitToProviderSamples = toProvider.Count,
-            SubmitToProviderP50Ms = Round(SseFanoutRunner.Percentile(toProvider, 50)),
-            SubmitToProviderP99Ms = Round(SseFanoutRunner.Percentile(toProvider, 99)),
-            SubmitToProviderMaxMs = Round(SseFanoutRunner.Percentile(toProvider, 100)),
+            SubmitToProviderP50Ms = Round(BenchText.Percentile(toProvider, 50)),
+            SubmitToProviderP99Ms = Round(BenchText.Percentile(toProvider, 99)),
+            SubmitToProviderMaxMs = Round(BenchText.Percentile(toProvider, 100)),
             ProviderToEventSamples = toEvent.Count,
-            ProviderToEventP50Ms = Round(SseFanoutRunner.Percentile(toEvent, 50)),
-            ProviderToEventP99Ms = Round(SseFanoutRunner.Percentile(toEvent, 99)),
-            ProviderToEventMaxMs = Round(SseFanoutRunner.Percentile(toEvent, 100)),
-            ApiP50Ms = Round(SseFanoutRunner.Percentile(measured.ApiMs, 50)),
-            ApiP99Ms = Round(SseFanoutRunner.Percentile(measured.ApiMs, 99)),
+            ProviderToEventP50Ms = Round(BenchText.Percentile(toEvent, 50)),
+            ProviderToEventP99Ms = Round(BenchText.Percentile(toEvent, 99)),
+            ProviderToEventMaxMs = Round(BenchText.Percentile(toEvent, 100)),
+            ApiP50Ms = Round(BenchText.Percentile(measured.ApiMs, 50)),
+            ApiP99Ms = Round(BenchText.Percentile(measured.ApiMs, 99)),
             BreakdownP50P99Ms = breakdown,
             CpuSeconds = cpu,
             OtherCpuSeconds = Round(Math.Max(0, machineBusy - ours)),
@@ -190,7 +190,7 @@ public static class AddedLatencyRunner
     private static double[] P50P99(List<double> values)
     {
         values.Sort();
-        return [Round(SseFanoutRunner.Percentile(values, 50)), Round(SseFanoutRunner.Percentile(values, 99))];
+        return [Round(BenchText.Percentile(values, 50)), Round(BenchText.Percentile(values, 99))];
     }
 
     private static double UnixMs(DateTimeOffset at) => (at.UtcDateTime - DateTime.UnixEpoch).TotalMilliseconds;

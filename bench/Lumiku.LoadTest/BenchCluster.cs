@@ -40,6 +40,9 @@ public sealed class BenchCluster : IAsyncDisposable
     public List<ServiceProcess> Apis { get; } = [];
     public List<ServiceProcess> Workers { get; } = [];
     public IReadOnlyList<ServiceProcess> All => _all;
+
+    /// <summary>Every process of the run and the load generator itself (<c>loadgen</c>): whose CPU a window measures.</summary>
+    public (string Name, int Pid)[] MeasuredProcesses => [.. _all.Select(p => (p.Name, p.Pid)), ("loadgen", Environment.ProcessId)];
     public string RedisConnectionString => $"127.0.0.1:{Redis.Port}";
 
     /// <summary>Redis memory settings, the AppHost's (RedisModeExtensions.MemoryArgs; a test keeps them in step).</summary>

@@ -29,8 +29,8 @@ public static class BenchRunner
             log($"warm-up done: {warm.Accepted} accepted, {warm.Rejected} rejected{(warm.FirstError is null ? "" : $" (first: {warm.FirstError})")}, {stuck.Count} not terminal");
         }
 
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
-        var cpuBefore = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var processes = cluster.MeasuredProcesses;
+        var cpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         var window = Stopwatch.StartNew();
 
@@ -51,7 +51,7 @@ public static class BenchRunner
         var notTerminal = await tracker.WaitAllTerminalAsync(accepted, options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
 
         window.Stop();
-        var cpuAfter = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var cpuAfter = ProcStats.Snapshot(processes);
         var machineAfter = ProcStats.MachineCpuSeconds();
         var peakRss = processes.ToDictionary(p => p.Name, p => Math.Round(ProcStats.PeakRssMb(p.Pid) ?? 0, 1));
         log(Inv($"all terminal after {window.Elapsed.TotalSeconds:F2} s ({notTerminal.Count} not terminal)"));
@@ -61,11 +61,7 @@ public static class BenchRunner
         var outcomes = await tracker.ReadOutcomesAsync(accepted).ConfigureAwait(false);
         var mismatches = await tracker.CountLedgerMismatchesAsync(idsByUser.Where(kv => kv.Value.Count > 0).ToDictionary(), options.StarterGrant).ConfigureAwait(false);
 
-        var cpu = new Dictionary<string, double>();
-        for (var i = 0; i < processes.Length; i++)
-        {
-            cpu[processes[i].Name] = Math.Round(cpuAfter[i] - cpuBefore[i], 2);
-        }
+        var cpu = ProcStats.Delta(processes, cpuBefore, cpuAfter);
 
         var ours = cpu.Values.Sum();
         var own = cpu.Where(kv => BenchResult.IsOwnProcess(kv.Key)).Sum(kv => kv.Value);
@@ -109,8 +105,8 @@ public static class BenchRunner
             EndToEndPerSec = Round(terminal / Math.Max(endToEndSeconds, 1e-3)),
             SubmitSeconds = Round(phase.SubmitSeconds, 3),
             EndToEndSeconds = Round(endToEndSeconds, 3),
-            QueueToDoneP50Ms = Percentile(outcomes.QueueToDoneMs, 50),
-            QueueToDoneP99Ms = Percentile(outcomes.QueueToDoneMs, 99),
+            QueueToDoneP50Ms = BenchText.Percentile(outcomes.QueueToDoneMs, 50),
+            QueueToDoneP99Ms = BenchText.Percentile(outcomes.QueueToDoneMs, 99),
             Succeeded = outcomes.Succeeded,
             FailedGenerations = outcomes.Failed,
             NotTerminal = outcomes.NotTerminal,
@@ -144,9 +140,6 @@ public static class BenchRunner
             }
         }
     }
-
-    internal static double Percentile(List<long> sorted, double p) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static double Round(double value, int digits = 1) => Math.Round(value, digits);
 

@@ -142,24 +142,20 @@ public static class GalleryRunner
         // Warm-up (not measured): JIT and connection pools, and the route's first response checked.
         var warm = await client.RunAsync(route.Path, Math.Max(connections, options.Jobs / 10), connections, cancellationToken).ConfigureAwait(false);
 
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
+        var processes = cluster.MeasuredProcesses;
         var commandsBefore = await CommandCallsAsync(server).ConfigureAwait(false);
-        var cpuBefore = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var cpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         var startedAt = DateTimeOffset.UtcNow;
         var window = Stopwatch.StartNew();
         var run = await client.RunAsync(route.Path, options.Jobs, connections, cancellationToken).ConfigureAwait(false);
         window.Stop();
-        var cpuAfter = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var cpuAfter = ProcStats.Snapshot(processes);
         var machineAfter = ProcStats.MachineCpuSeconds();
         var commandsAfter = await CommandCallsAsync(server).ConfigureAwait(false);
 
         var requests = Math.Max(1, run.Latencies.Length);
-        var cpu = new Dictionary<string, double>();
-        for (var i = 0; i < processes.Length; i++)
-        {
-            cpu[processes[i].Name] = Math.Round(cpuAfter[i] - cpuBefore[i], 3);
-        }
+        var cpu = ProcStats.Delta(processes, cpuBefore, cpuAfter, 3);
 
         var commands = commandsAfter
             .Select(kv => (Name: kv.Key, Calls: kv.Value - commandsBefore.GetValueOrDefault(kv.Key)))
@@ -267,17 +263,6 @@ public static class GalleryRunner
         return line is null ? 0 : long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture) / 1024.0 / 1024.0;
     }
 
-    private static double Percentile(long[] sortedTicks, double p)
-    {
-        if (sortedTicks.Length == 0)
-        {
-            return 0;
-        }
-
-        var index = Math.Clamp((int)Math.Ceiling(p / 100.0 * sortedTicks.Length) - 1, 0, sortedTicks.Length - 1);
-        return Math.Round(sortedTicks[index] * 1000.0 / Stopwatch.Frequency, 3);
-    }
-
     private static string Inv(FormattableString s) => BenchText.Inv(s);
 
     private sealed record Route(
@@ -357,4 +342,6 @@ public static class GalleryRunner
         private byte[] Request(string path) =>
             Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nAuthorization: Bearer {token}\r\n\r\n");
     }
+
+    private static double Percentile(long[] sortedTicks, double p) => Math.Round(BenchText.Percentile(sortedTicks, p) * 1000.0 / Stopwatch.Frequency, 3);
 }

@@ -51,15 +51,15 @@ public static class ManyUsersRunner
         }
 
         var api = cluster.Api;
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
+        var processes = cluster.MeasuredProcesses;
         var rssBefore = ProcStats.RssMb(api.Pid) ?? 0;
-        var cpuBefore = QueueDepthRunner.Cpu(processes);
+        var cpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         cluster.SignalWorkers("STOP");
 
         log($"{options.Jobs} POST /v1/generations from {userCount} users, workers held");
         var phase = await client.SubmitAsync(options.Jobs, "users", cancellationToken).ConfigureAwait(false);
-        var cpuAfter = QueueDepthRunner.Cpu(processes);
+        var cpuAfter = ProcStats.Snapshot(processes);
         var machineAfter = ProcStats.MachineCpuSeconds();
         var rssEnd = ProcStats.RssMb(api.Pid) ?? 0;
         var peakRss = processes.ToDictionary(p => p.Name, p => Math.Round(ProcStats.PeakRssMb(p.Pid) ?? 0, 1));
@@ -93,7 +93,7 @@ public static class ManyUsersRunner
         var mismatches = await tracker.CountLedgerMismatchesAsync(checkedUsers, options.StarterGrant).ConfigureAwait(false);
         cluster.SignalWorkers("CONT");
 
-        var cpu = QueueDepthRunner.Delta(processes, cpuBefore, cpuAfter);
+        var cpu = ProcStats.Delta(processes, cpuBefore, cpuAfter);
         var machineBusy = machineAfter.Busy - machineBefore.Busy;
         var apiCpu = cpu.Where(kv => kv.Key == "api" || kv.Key.StartsWith("api-", StringComparison.Ordinal)).Sum(kv => kv.Value);
         return new ManyUsersPoint

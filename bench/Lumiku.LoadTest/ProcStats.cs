@@ -27,6 +27,21 @@ public static class ProcStats
         }
     }
 
+    /// <summary>CPU seconds of each process now (0 for one that is gone), for <see cref="Delta"/>.</summary>
+    public static double[] Snapshot(IReadOnlyList<(string Name, int Pid)> processes) => [.. processes.Select(p => CpuSeconds(p.Pid) ?? 0)];
+
+    /// <summary>CPU seconds each process used between two <see cref="Snapshot"/>s, by name.</summary>
+    public static Dictionary<string, double> Delta(IReadOnlyList<(string Name, int Pid)> processes, double[] before, double[] after, int digits = 2)
+    {
+        var cpu = new Dictionary<string, double>();
+        for (var i = 0; i < processes.Count; i++)
+        {
+            cpu[processes[i].Name] = Math.Round(after[i] - before[i], digits);
+        }
+
+        return cpu;
+    }
+
     /// <summary>Peak resident set size (VmHWM) in MB; null once the process is gone.</summary>
     public static double? PeakRssMb(int pid) => StatusKb(pid, "VmHWM:") is { } kb ? kb / 1024.0 : null;
 

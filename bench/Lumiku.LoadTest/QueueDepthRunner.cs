@@ -68,9 +68,9 @@ public static class QueueDepthRunner
             await tracker.WaitAllTerminalAsync(warm.Ids.OfType<string>(), options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
         }
 
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
+        var processes = cluster.MeasuredProcesses;
         var startedAt = DateTimeOffset.UtcNow;
-        var cpuStart = Cpu(processes);
+        var cpuStart = ProcStats.Snapshot(processes);
         var machineStart = ProcStats.MachineCpuSeconds();
         var window = Stopwatch.StartNew();
 
@@ -96,7 +96,7 @@ public static class QueueDepthRunner
             await db.ExecuteAsync("CONFIG", "SET", "appendfsync", options.RedisAppendFsync).ConfigureAwait(false);
         }
 
-        var cpuLoaded = Cpu(processes);
+        var cpuLoaded = ProcStats.Snapshot(processes);
         log(Inv($"  loaded {load.Accepted} in {load.Seconds:F1} s ({load.JobsPerSecond:F0}/s), {load.Refused.Values.Sum()} refused"));
 
         // c. Redis memory per queued job, and what it is made of.
@@ -110,9 +110,9 @@ public static class QueueDepthRunner
         // b. The api at this depth, over HTTP.
         log($"  {options.Jobs} POST /v1/generations at depth {depth}");
         await db.ExecuteAsync("CONFIG", "RESETSTAT").ConfigureAwait(false);
-        var cpuBeforeHttp = Cpu(processes);
+        var cpuBeforeHttp = ProcStats.Snapshot(processes);
         var phase = await client.SubmitAsync(options.Jobs, "depth", cancellationToken).ConfigureAwait(false);
-        var cpuAfterHttp = Cpu(processes);
+        var cpuAfterHttp = ProcStats.Snapshot(processes);
         var httpCommands = await CommandStatsAsync(db).ConfigureAwait(false);
         Collect(phase.Ids, users, idsByUser);
         var httpIds = phase.Ids.OfType<string>().ToArray();
@@ -123,10 +123,10 @@ public static class QueueDepthRunner
         var sample = loaded.Concat(httpIds).Take(DrainSample).ToArray();
         var releasedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await db.ExecuteAsync("CONFIG", "RESETSTAT").ConfigureAwait(false);
-        var cpuBeforeDrain = Cpu(processes);
+        var cpuBeforeDrain = ProcStats.Snapshot(processes);
         cluster.SignalWorkers("CONT");
         var notDrained = await tracker.WaitAllTerminalAsync(sample, options.Timeout, cluster.DeadProcess, log, cancellationToken).ConfigureAwait(false);
-        var cpuAfterDrain = Cpu(processes);
+        var cpuAfterDrain = ProcStats.Snapshot(processes);
         var drainCommands = await CommandStatsAsync(db).ConfigureAwait(false);
         cluster.SignalWorkers("STOP");
         window.Stop();
@@ -156,12 +156,12 @@ public static class QueueDepthRunner
         var mismatches = await tracker.CountLedgerMismatchesAsync(checkedUsers, options.StarterGrant).ConfigureAwait(false);
         cluster.SignalWorkers("CONT");
 
-        var cpu = Delta(processes, cpuStart, cpuAfterDrain);
+        var cpu = ProcStats.Delta(processes, cpuStart, cpuAfterDrain);
         var ours = cpu.Values.Sum();
         var machineBusy = machineEnd.Busy - machineStart.Busy;
-        var loadCpu = Delta(processes, cpuStart, cpuLoaded);
-        var httpCpu = Delta(processes, cpuBeforeHttp, cpuAfterHttp);
-        var drainCpu = Delta(processes, cpuBeforeDrain, cpuAfterDrain);
+        var loadCpu = ProcStats.Delta(processes, cpuStart, cpuLoaded);
+        var httpCpu = ProcStats.Delta(processes, cpuBeforeHttp, cpuAfterHttp);
+        var drainCpu = ProcStats.Delta(processes, cpuBeforeDrain, cpuAfterDrain);
         double PerJob(Dictionary<string, double> phaseCpu, Func<string, bool> which, int jobs) =>
             Math.Round(phaseCpu.Where(kv => which(kv.Key)).Sum(kv => kv.Value) * 1000 / Math.Max(1, jobs), 3);
 
@@ -263,9 +263,9 @@ public static class QueueDepthRunner
             succeeded,
             Math.Round(terminal / Math.Max((lastCompleted - releasedAtMs) / 1000.0, 1e-3), 1),
             starts.Count > 0 ? starts[0] - releasedAtMs : 0,
-            BenchRunner.Percentile(dispatch, 50),
-            BenchRunner.Percentile(dispatch, 99),
-            BenchRunner.Percentile(gaps, 99));
+            BenchText.Percentile(dispatch, 50),
+            BenchText.Percentile(dispatch, 99),
+            BenchText.Percentile(gaps, 99));
     }
 
     /// <summary><c>MEMORY USAGE</c> of the parts of a queued job: a record, the stream per entry, a user's index and ledger per entry.</summary>
@@ -366,19 +366,6 @@ public static class QueueDepthRunner
                 idsByUser[users[i % users.Length]].Add(id);
             }
         }
-    }
-
-    internal static double[] Cpu((string Name, int Pid)[] processes) => [.. processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0)];
-
-    internal static Dictionary<string, double> Delta((string Name, int Pid)[] processes, double[] before, double[] after)
-    {
-        var cpu = new Dictionary<string, double>();
-        for (var i = 0; i < processes.Length; i++)
-        {
-            cpu[processes[i].Name] = Math.Round(after[i] - before[i], 2);
-        }
-
-        return cpu;
     }
 
     private static long? Long(string? value) =>

@@ -64,7 +64,7 @@ public static class SseFanoutRunner
             log($"warm-up: {warmWatchers.Count(w => w.TerminalEvents == 1)} of {warm.Ids.Length} watchers saw their terminal event");
         }
 
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
+        var processes = cluster.MeasuredProcesses;
         cluster.SignalWorkers("STOP");
         var phase = await client.SubmitAsync(watchers, "fanout", cancellationToken).ConfigureAwait(false);
         log($"queued {phase.Accepted} jobs with the workers frozen");
@@ -76,22 +76,22 @@ public static class SseFanoutRunner
         log(Inv($"{all.Count(w => w.FirstEvent is not null)} watchers open in {opening.Elapsed.TotalSeconds:F1} s ({all.Count(w => w.Error is not null)} errors)"));
 
         // Idle: every watcher open on a queued job, nothing completing.
-        var idleCpuBefore = Cpu(processes);
+        var idleCpuBefore = ProcStats.Snapshot(processes);
         var idleClock = Stopwatch.StartNew();
         await Task.Delay(IdleWindow, cancellationToken).ConfigureAwait(false);
-        var idleCpu = Delta(processes, idleCpuBefore);
+        var idleCpu = ProcStats.Delta(processes, idleCpuBefore, ProcStats.Snapshot(processes));
         var idleSeconds = idleClock.Elapsed.TotalSeconds;
         var apiRssIdle = ProcStats.RssMb(cluster.Api.Pid) ?? 0;
         var redisStats = await ReadRedisAsync(tracker.Db).ConfigureAwait(false);
 
         // Flowing: release the workers; the provider paces the completions.
-        var flowCpuBefore = Cpu(processes);
+        var flowCpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         var flowClock = Stopwatch.StartNew();
         cluster.SignalWorkers("CONT");
         var finished = await WaitAsync(runs, options.Timeout, cancellationToken).ConfigureAwait(false);
         var flowSeconds = flowClock.Elapsed.TotalSeconds;
-        var flowCpu = Delta(processes, flowCpuBefore);
+        var flowCpu = ProcStats.Delta(processes, flowCpuBefore, ProcStats.Snapshot(processes));
         var machineBusy = ProcStats.MachineCpuSeconds().Busy - machineBefore.Busy;
         var peakRss = processes.ToDictionary(p => p.Name, p => Math.Round(ProcStats.PeakRssMb(p.Pid) ?? 0, 1));
         log(Inv($"flow: {(finished ? "every stream ended" : "timed out")} after {flowSeconds:F1} s"));
@@ -149,9 +149,9 @@ public static class SseFanoutRunner
             RedisClients = redisStats.Clients,
             RedisSubscriberClients = redisStats.SubscriberClients,
             LatencySamples = latencies.Count,
-            CompleteToEventP50Ms = Round(Percentile(latencies, 50), 2),
-            CompleteToEventP99Ms = Round(Percentile(latencies, 99), 2),
-            CompleteToEventMaxMs = Round(Percentile(latencies, 100), 2),
+            CompleteToEventP50Ms = Round(BenchText.Percentile(latencies, 50), 2),
+            CompleteToEventP99Ms = Round(BenchText.Percentile(latencies, 99), 2),
+            CompleteToEventMaxMs = Round(BenchText.Percentile(latencies, 100), 2),
             OtherCpuSeconds = Round(Math.Max(0, machineBusy - ours), 2),
         };
     }
@@ -198,17 +198,6 @@ public static class SseFanoutRunner
         var subscribers = clientList.Count(line => !line.Contains(" sub=0 ", StringComparison.Ordinal) || !line.Contains(" psub=0 ", StringComparison.Ordinal));
         return (channels.Length, patterns, clientList.Length, subscribers);
     }
-
-    private static double[] Cpu((string Name, int Pid)[] processes) => [.. processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0)];
-
-    private static Dictionary<string, double> Delta((string Name, int Pid)[] processes, double[] before)
-    {
-        var after = Cpu(processes);
-        return processes.Select((p, i) => (p.Name, Seconds: Math.Round(after[i] - before[i], 2))).ToDictionary(x => x.Name, x => x.Seconds);
-    }
-
-    internal static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static double Round(double value, int digits) => Math.Round(value, digits);
 

@@ -53,8 +53,8 @@ public static class WebhookBenchRunner
             log($"warm-up done: {warm.Accepted} accepted of {options.Warmup}");
         }
 
-        var processes = cluster.All.Select(p => (p.Name, p.Pid)).Append((Name: "loadgen", Pid: Environment.ProcessId)).ToArray();
-        var cpuBefore = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var processes = cluster.MeasuredProcesses;
+        var cpuBefore = ProcStats.Snapshot(processes);
         var machineBefore = ProcStats.MachineCpuSeconds();
         var window = Stopwatch.StartNew();
 
@@ -69,7 +69,7 @@ public static class WebhookBenchRunner
         }
 
         window.Stop();
-        var cpuAfter = processes.Select(p => ProcStats.CpuSeconds(p.Pid) ?? 0).ToArray();
+        var cpuAfter = ProcStats.Snapshot(processes);
         var machineAfter = ProcStats.MachineCpuSeconds();
         var peakRss = processes.ToDictionary(p => p.Name, p => Math.Round(ProcStats.PeakRssMb(p.Pid) ?? 0, 1));
 
@@ -79,11 +79,7 @@ public static class WebhookBenchRunner
         var mismatches = await tracker.CountLedgerMismatchesAsync(idsByUser.Where(kv => kv.Value.Count > 0).ToDictionary(), options.StarterGrant).ConfigureAwait(false);
         var deliveries = receiver is null ? null : await ReadDeliveriesAsync(receiver, tracker, accepted).ConfigureAwait(false);
 
-        var cpu = new Dictionary<string, double>();
-        for (var i = 0; i < processes.Length; i++)
-        {
-            cpu[processes[i].Name] = Math.Round(cpuAfter[i] - cpuBefore[i], 2);
-        }
+        var cpu = ProcStats.Delta(processes, cpuBefore, cpuAfter);
 
         var ours = cpu.Values.Sum();
         var own = cpu.Where(kv => BenchResult.IsOwnProcess(kv.Key)).Sum(kv => kv.Value);
@@ -189,7 +185,7 @@ public static class WebhookBenchRunner
 
         lags.Sort();
         return new WebhookDeliveryFigures(received, exactlyOne, missing, duplicates, wrongType, last,
-            Percentile(lags, 50), Percentile(lags, 99), lags.Count == 0 ? 0 : lags[^1]);
+            BenchText.Percentile(lags, 50), BenchText.Percentile(lags, 99), lags.Count == 0 ? 0 : lags[^1]);
     }
 
     private static void Collect(SubmitPhase phase, string[] users, Dictionary<string, List<string>> idsByUser)
@@ -203,7 +199,4 @@ public static class WebhookBenchRunner
             }
         }
     }
-
-    private static long Percentile(List<long> sorted, double p) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
