@@ -162,6 +162,15 @@ internal sealed class RawConnection : IDisposable
         return new RawConnection(socket);
     }
 
+    /// <summary>A header line as name and value (the value without surrounding spaces); false for a line without a name.</summary>
+    internal static bool TrySplitHeader(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        var colon = line.IndexOf((byte)':');
+        name = colon > 0 ? line[..colon] : default;
+        value = colon > 0 ? line[(colon + 1)..].Trim((byte)' ') : default;
+        return colon > 0;
+    }
+
     public async Task<RawResponse> SendAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
     {
         while (!request.IsEmpty)
@@ -189,15 +198,11 @@ internal sealed class RawConnection : IDisposable
         var chunked = false;
         foreach (var range in head.Split("\r\n"u8))
         {
-            var line = head[range];
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0)
+            if (!RawConnection.TrySplitHeader(head[range], out var name, out var value))
             {
                 continue;
             }
 
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim((byte)' ');
             if (Ascii.EqualsIgnoreCase(name, "Location"u8))
             {
                 location = Encoding.ASCII.GetString(value);

@@ -153,15 +153,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         string? webhookId = null;
         foreach (var range in head.Split("\r\n"u8))
         {
-            var line = head[range];
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0)
+            if (!RawConnection.TrySplitHeader(head[range], out var name, out var value))
             {
                 continue;
             }
 
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim((byte)' ');
             if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
                 Utf8Parser.TryParse(value, out contentLength, out _);
