@@ -110,6 +110,18 @@ public sealed record GenerationRecord
         return FromMap(map);
     }
 
+    /// <summary>Reads a record from a script's reply of a flat HGETALL (field, value, field, value…); null when empty.</summary>
+    public static GenerationRecord? FromFlat(RedisResult[] flat)
+    {
+        var map = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            map[(string)flat[i]!] = (string?)flat[i + 1] ?? "";
+        }
+
+        return FromMap(map);
+    }
+
     /// <summary>Reads a record from a field/value map; null when the map lacks the identifying fields.</summary>
     public static GenerationRecord? FromMap(IReadOnlyDictionary<string, string> map)
     {

@@ -156,14 +156,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
             }, null);
         }
 
-        var flat = (RedisResult[])result[1]!;
-        var map = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
-        for (var i = 0; i + 1 < flat.Length; i += 2)
-        {
-            map[(string)flat[i]!] = (string?)flat[i + 1] ?? "";
-        }
-
-        return new StartResult(StartVerdict.Process, GenerationRecord.FromMap(map));
+        return new StartResult(StartVerdict.Process, GenerationRecord.FromFlat((RedisResult[])result[1]!));
     }
 
     /// <summary>The user id a generation belongs to, without reading the whole record.</summary>
@@ -316,14 +309,7 @@ public sealed partial class GenerationStore(IConnectionMultiplexer redis, IOptio
         var items = new List<GenerationRecord>(result.Length - 4);
         for (var i = 4; i < result.Length; i++)
         {
-            var flat = (RedisResult[])result[i]!;
-            var map = new Dictionary<string, string>(flat.Length / 2, StringComparer.Ordinal);
-            for (var f = 0; f + 1 < flat.Length; f += 2)
-            {
-                map[(string)flat[f]!] = (string?)flat[f + 1] ?? "";
-            }
-
-            if (GenerationRecord.FromMap(map) is { } record)
+            if (GenerationRecord.FromFlat((RedisResult[])result[i]!) is { } record)
             {
                 items.Add(record);
             }
